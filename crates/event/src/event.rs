@@ -1,0 +1,179 @@
+use std::fmt;
+use std::sync::Arc;
+
+use jiff::Timestamp;
+use serde::Serialize;
+
+use crate::{Fields, Text};
+
+/// The input format a record was decoded from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Format {
+    /// Binary Windows event log (`.evtx`).
+    Evtx,
+    /// Windows events as JSON: evtx_dump, Winlogbeat, NXLog or the flat
+    /// "Mordor" layout.
+    WinJson,
+    /// Suricata EVE JSON.
+    Eve,
+    /// Zeek logs in TSV with `#fields` headers.
+    ZeekTsv,
+    /// Zeek (or Corelight) JSON logs.
+    ZeekJson,
+    /// Syslog, RFC 3164 or RFC 5424.
+    Syslog,
+    /// ArcSight Common Event Format.
+    Cef,
+    /// Web server access logs (common, combined, nginx, apache).
+    AccessLog,
+    /// Any other JSON object per record.
+    Json,
+}
+
+impl Format {
+    /// Every format, in the order `--input-format` lists them.
+    pub const ALL: [Format; 9] = [
+        Format::Evtx,
+        Format::WinJson,
+        Format::Eve,
+        Format::ZeekTsv,
+        Format::ZeekJson,
+        Format::Syslog,
+        Format::Cef,
+        Format::AccessLog,
+        Format::Json,
+    ];
+
+    /// The name used on the command line and in output.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Evtx => "evtx",
+            Format::WinJson => "win-json",
+            Format::Eve => "eve",
+            Format::ZeekTsv => "zeek-tsv",
+            Format::ZeekJson => "zeek-json",
+            Format::Syslog => "syslog",
+            Format::Cef => "cef",
+            Format::AccessLog => "access-log",
+            Format::Json => "json",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a record came from: the file (or `-` for stdin) and its record
+/// number (the line for line-based formats, the document for JSON documents,
+/// the EventRecordID for EVTX).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Source {
+    /// The input path as given, `-` for standard input.
+    pub file: Arc<str>,
+    /// The record number in that input.
+    pub record: u64,
+}
+
+/// The Sigma log source a decoder assigns to an event. Rules are only
+/// matched against events whose log source fits theirs; for Windows events
+/// the Sigma engine refines this from the channel and event id.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct LogSource {
+    /// Product, e.g. `windows`, `zeek`, `linux`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<Text>,
+    /// Service, e.g. `dns` for Zeek's dns.log, `sshd` for a syslog program.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<Text>,
+    /// Category, e.g. `webserver` for access logs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<Text>,
+}
+
+impl LogSource {
+    /// A log source with only a product.
+    pub fn product(product: &str) -> Self {
+        LogSource {
+            product: Some(Text::from(product)),
+            ..Self::default()
+        }
+    }
+
+    /// Sets the service.
+    pub fn with_service(mut self, service: &str) -> Self {
+        self.service = Some(Text::from(service));
+        self
+    }
+
+    /// Sets the category.
+    pub fn with_category(mut self, category: &str) -> Self {
+        self.category = Some(Text::from(category));
+        self
+    }
+}
+
+/// One decoded log record.
+#[derive(Clone, Debug, Serialize)]
+pub struct Event {
+    /// When it happened, in UTC, when the record says.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub time: Option<Timestamp>,
+    /// The organisation it belongs to, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub org: Option<Text>,
+    /// The format it was decoded from.
+    pub format: Format,
+    /// Where it came from.
+    pub source: Source,
+    /// The Sigma log source the decoder assigned.
+    pub logsource: LogSource,
+    /// The record's own fields, flattened (see the crate documentation).
+    pub fields: Fields,
+    /// The same facts under OCSF-style names.
+    pub normalized: Fields,
+    /// The record as read (for EVTX: its JSON rendering).
+    pub original: String,
+}
+
+impl Event {
+    /// A new event with no fields yet.
+    pub fn new(
+        format: Format,
+        file: impl Into<Arc<str>>,
+        record: u64,
+        original: impl Into<String>,
+    ) -> Self {
+        Event {
+            time: None,
+            org: None,
+            format,
+            source: Source {
+                file: file.into(),
+                record,
+            },
+            logsource: LogSource::default(),
+            fields: Fields::new(),
+            normalized: Fields::new(),
+            original: original.into(),
+        }
+    }
+
+    /// The host the event is about, from the usual field names.
+    pub fn host(&self) -> Option<&str> {
+        [
+            "Computer",
+            "Hostname",
+            "host.name",
+            "hostname",
+            "host",
+            "device.hostname",
+        ]
+        .iter()
+        .find_map(|name| self.fields.get_str(name))
+        .or_else(|| self.normalized.get_str("device.hostname"))
+    }
+}

@@ -1,0 +1,518 @@
+//! The engine: compiled rules, the log-source mapping and the lazily built
+//! per-class indexes; and the per-thread [`Session`] that matches events.
+
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::sync::{Arc, Mutex};
+
+use gsoc_event::{Detection, DetectionKind, Event, Fields, Level, RuleInfo, Value};
+use rustc_hash::{FxHashMap, FxHasher};
+
+use crate::compile::{self, Context, FieldTable};
+use crate::error::Error;
+use crate::eval::{Eval, Matched, Prepared};
+use crate::index::{ClassIndex, RuleView};
+use crate::mapping::{EventClass, Mapping};
+use crate::program::Program;
+use crate::rule::{Correlation, Filter, LogSourceSpec, Rule};
+use crate::ruleset::{Reject, RuleSet};
+
+/// A loaded rule that works but deserves a note (an undefined placeholder).
+#[derive(Clone, Debug)]
+pub struct Warning {
+    /// The file.
+    pub path: String,
+    /// The rule's id.
+    pub id: Option<String>,
+    /// What to know.
+    pub message: String,
+}
+
+/// Builds an [`Engine`] from a [`RuleSet`].
+#[derive(Clone, Debug)]
+pub struct EngineBuilder {
+    mapping: Mapping,
+    placeholders: HashMap<String, Vec<String>>,
+    min_level: Level,
+    statuses: Vec<String>,
+}
+
+impl Default for EngineBuilder {
+    fn default() -> Self {
+        EngineBuilder {
+            mapping: Mapping::builtin(),
+            placeholders: HashMap::new(),
+            min_level: Level::Informational,
+            statuses: Vec::new(),
+        }
+    }
+}
+
+impl EngineBuilder {
+    /// A builder with the built-in log-source mapping, no placeholders and
+    /// no level or status filter.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Replaces the log-source mapping (default: [`Mapping::builtin`]).
+    pub fn mapping(&mut self, mapping: Mapping) -> &mut Self {
+        self.mapping = mapping;
+        self
+    }
+
+    /// Gives a placeholder (`%Servers%` → `Servers`) its values. A rule using
+    /// `|expand` on a placeholder with no values loads with a warning, and
+    /// that value matches nothing.
+    pub fn placeholder(&mut self, name: &str, values: Vec<String>) -> &mut Self {
+        self.placeholders.insert(name.to_owned(), values);
+        self
+    }
+
+    /// Only keeps rules of this level or above (default: all).
+    pub fn min_level(&mut self, level: Level) -> &mut Self {
+        self.min_level = level;
+        self
+    }
+
+    /// Only keeps rules with one of these statuses (default: all).
+    pub fn statuses(&mut self, statuses: Vec<String>) -> &mut Self {
+        self.statuses = statuses
+            .into_iter()
+            .map(|s| s.to_ascii_lowercase())
+            .collect();
+        self
+    }
+
+    /// Compiles every rule of the set. Rules that fail to compile are
+    /// listed in [`Engine::rejects`] with the parse rejects.
+    pub fn build(&self, set: &RuleSet) -> Engine {
+        let mut fields = FieldTable::default();
+        for entry in &self.mapping.categories {
+            for (field, _) in &entry.conditions {
+                fields.intern(field);
+            }
+        }
+        let mut engine = Engine {
+            rules: Vec::new(),
+            programs: Vec::new(),
+            fields,
+            mapping: self.mapping.clone(),
+            classes: Mutex::new(FxHashMap::default()),
+            rejects: set.rejects.clone(),
+            warnings: Vec::new(),
+            skipped: 0,
+            correlations: set.correlations.clone(),
+        };
+        let lookup = |name: &str| self.placeholders.get(name).cloned();
+        for rule in &set.rules {
+            if !self.wanted(rule) {
+                engine.skipped += 1;
+                continue;
+            }
+            let filters: Vec<&Filter> = set
+                .filters
+                .iter()
+                .filter(|f| filter_applies(f, rule))
+                .collect();
+            match engine.compile_rule(rule, &filters, &self.mapping, &lookup) {
+                Ok(()) => {}
+                Err(error) => engine.rejects.push(Reject {
+                    path: rule.meta.path.clone(),
+                    id: rule.meta.id.clone(),
+                    title: Some(rule.meta.title.clone()),
+                    error: error.in_file(&rule.meta.path),
+                }),
+            }
+        }
+        engine
+    }
+
+    fn wanted(&self, rule: &Rule) -> bool {
+        rule.meta.level >= self.min_level
+            && (self.statuses.is_empty()
+                || self
+                    .statuses
+                    .contains(&rule.meta.status.to_ascii_lowercase()))
+    }
+}
+
+fn filter_applies(filter: &Filter, rule: &Rule) -> bool {
+    let covers = |f: &Option<String>, r: &Option<String>| f.is_none() || f == r;
+    let ls = &filter.logsource;
+    covers(&ls.category, &rule.logsource.category)
+        && covers(&ls.product, &rule.logsource.product)
+        && covers(&ls.service, &rule.logsource.service)
+        && (filter.rules.is_empty()
+            || filter
+                .rules
+                .iter()
+                .any(|r| Some(r) == rule.meta.id.as_ref() || Some(r) == rule.meta.name.as_ref()))
+}
+
+/// A compiled rule.
+#[derive(Debug)]
+struct CompiledRule {
+    info: Arc<RuleInfo>,
+    logsource: LogSourceSpec,
+    variants: Vec<(Vec<(String, String)>, u32)>,
+}
+
+/// Compiled Sigma rules, ready to match events from any number of threads
+/// (each through its own [`Session`]).
+#[derive(Debug)]
+pub struct Engine {
+    rules: Vec<CompiledRule>,
+    programs: Vec<Program>,
+    fields: FieldTable,
+    mapping: Mapping,
+    classes: Mutex<FxHashMap<EventClass, Arc<ClassIndex>>>,
+    rejects: Vec<Reject>,
+    warnings: Vec<Warning>,
+    skipped: usize,
+    correlations: Vec<Correlation>,
+}
+
+impl Engine {
+    fn compile_rule(
+        &mut self,
+        rule: &Rule,
+        filters: &[&Filter],
+        mapping: &Mapping,
+        placeholders: &dyn Fn(&str) -> Option<Vec<String>>,
+    ) -> Result<(), Error> {
+        let filter_detections: Vec<_> = filters.iter().map(|f| &f.detection).collect();
+        let used = rule_fields(rule);
+        let mut variants = Vec::new();
+        let mut missing = Vec::new();
+        let mut plain = None;
+        for renames in mapping.field_maps_for(&rule.logsource) {
+            let touches = renames.iter().any(|(from, _)| used.contains(from));
+            if let (false, Some(program)) = (touches, plain) {
+                variants.push((renames, program));
+                continue;
+            }
+            let mut ctx = Context {
+                fields: &mut self.fields,
+                renames: &renames,
+                placeholders,
+                missing_placeholders: Vec::new(),
+            };
+            let program = compile::compile(&rule.detection, &filter_detections, &mut ctx)?;
+            missing.extend(ctx.missing_placeholders);
+            let id = u32::try_from(self.programs.len()).expect("fewer than 4 billion programs");
+            self.programs.push(program);
+            plain.get_or_insert(id);
+            variants.push((renames, id));
+        }
+        missing.sort();
+        missing.dedup();
+        if !missing.is_empty() {
+            self.warnings.push(Warning {
+                path: rule.meta.path.clone(),
+                id: rule.meta.id.clone(),
+                message: format!(
+                    "placeholder {} has no value, so values using it match nothing; give it one with --placeholders",
+                    missing.iter().map(|m| format!("%{m}%")).collect::<Vec<_>>().join(", ")
+                ),
+            });
+        }
+        self.rules.push(CompiledRule {
+            info: Arc::new(rule_info(rule)),
+            logsource: rule.logsource.clone(),
+            variants,
+        });
+        Ok(())
+    }
+
+    /// The rules that compiled, in load order.
+    pub fn rules(&self) -> impl Iterator<Item = &Arc<RuleInfo>> {
+        self.rules.iter().map(|r| &r.info)
+    }
+
+    /// How many rules compiled.
+    pub fn rule_count(&self) -> usize {
+        self.rules.len()
+    }
+
+    /// Rules that did not parse or compile, with the reason.
+    pub fn rejects(&self) -> &[Reject] {
+        &self.rejects
+    }
+
+    /// Rules that loaded with a note.
+    pub fn warnings(&self) -> &[Warning] {
+        &self.warnings
+    }
+
+    /// Rules left out by the level or status filter.
+    pub fn skipped(&self) -> usize {
+        self.skipped
+    }
+
+    /// Correlation rules found in the rule files (evaluated by the triage
+    /// stage, not by this engine).
+    pub fn correlations(&self) -> &[Correlation] {
+        &self.correlations
+    }
+
+    /// A matching session for one thread.
+    pub fn session(&self) -> Session<'_> {
+        Session {
+            engine: self,
+            prepared: Prepared::default(),
+            cache: FxHashMap::default(),
+            marks: Vec::new(),
+            generation: 0,
+            hits: Vec::new(),
+            explained: Vec::new(),
+        }
+    }
+
+    fn class_index(&self, class: EventClass) -> Arc<ClassIndex> {
+        // A poisoned lock only means another thread panicked while building;
+        // the map itself is still consistent.
+        let mut classes = self.classes.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(index) = classes.get(&class) {
+            return Arc::clone(index);
+        }
+        let views: Vec<RuleView<'_>> = self
+            .rules
+            .iter()
+            .map(|r| RuleView {
+                logsource: &r.logsource,
+                variants: &r.variants,
+            })
+            .collect();
+        let guard_field = |name: &str| {
+            let mut scratch = String::new();
+            self.fields
+                .lookup(name, &mut scratch)
+                .expect("guard fields are interned at build time")
+        };
+        let index = Arc::new(ClassIndex::build(
+            &class,
+            &views,
+            &self.programs,
+            &self.mapping,
+            &guard_field,
+        ));
+        classes.insert(class, Arc::clone(&index));
+        index
+    }
+}
+
+fn rule_info(rule: &Rule) -> RuleInfo {
+    RuleInfo {
+        id: rule
+            .meta
+            .id
+            .clone()
+            .unwrap_or_else(|| rule.meta.title.clone()),
+        title: rule.meta.title.clone(),
+        level: rule.meta.level,
+        author: rule.meta.author.clone(),
+        tags: rule.meta.tags.clone(),
+        status: rule.meta.status.clone(),
+        path: rule.meta.path.clone(),
+    }
+}
+
+fn rule_fields(rule: &Rule) -> Vec<String> {
+    rule.detection
+        .searches
+        .iter()
+        .flat_map(|s| s.alternatives.iter().flatten())
+        .filter_map(|item| item.field.clone())
+        .collect()
+}
+
+/// The part of an event that decides its class, owned, to verify cache hits.
+#[derive(Debug, PartialEq, Eq)]
+struct ClassKey {
+    product: Option<String>,
+    source: Option<String>,
+    event_id: Option<i64>,
+    category: Option<String>,
+}
+
+impl ClassKey {
+    fn of(event: &Event) -> ClassKey {
+        let (product, source, event_id, category) = key_parts(event);
+        ClassKey {
+            product: product.map(str::to_owned),
+            source: source.map(str::to_ascii_lowercase),
+            event_id,
+            category: category.map(str::to_owned),
+        }
+    }
+
+    fn matches(&self, event: &Event) -> bool {
+        let (product, source, event_id, category) = key_parts(event);
+        self.product.as_deref() == product
+            && self.event_id == event_id
+            && self.category.as_deref() == category
+            && match (&self.source, source) {
+                (Some(a), Some(b)) => a.eq_ignore_ascii_case(b),
+                (None, None) => true,
+                _ => false,
+            }
+    }
+}
+
+fn key_parts(event: &Event) -> (Option<&str>, Option<&str>, Option<i64>, Option<&str>) {
+    let product = event.logsource.product.as_deref();
+    let source = match product {
+        Some("windows") => event.fields.get_str("Channel"),
+        _ => event.logsource.service.as_deref(),
+    };
+    let event_id = event.fields.get("EventID").and_then(Value::as_i64);
+    (
+        product,
+        source,
+        event_id,
+        event.logsource.category.as_deref(),
+    )
+}
+
+fn key_hash(event: &Event) -> u64 {
+    let (product, source, event_id, category) = key_parts(event);
+    let mut h = FxHasher::default();
+    product.hash(&mut h);
+    if let Some(s) = source {
+        for b in s.bytes() {
+            h.write_u8(b.to_ascii_lowercase());
+        }
+    }
+    event_id.hash(&mut h);
+    category.hash(&mut h);
+    h.finish()
+}
+
+/// Matches events for one thread. Keeps its scratch buffers and a cache of
+/// class indexes between events, so matching allocates little.
+pub struct Session<'e> {
+    engine: &'e Engine,
+    prepared: Prepared,
+    cache: FxHashMap<u64, (ClassKey, Arc<ClassIndex>)>,
+    marks: Vec<u32>,
+    generation: u32,
+    hits: Vec<u32>,
+    explained: Vec<Matched>,
+}
+
+impl Session<'_> {
+    /// Matches one event against every rule whose log source covers it and
+    /// hands each detection to `sink`. Returns the number of detections.
+    pub fn detect(&mut self, event: &Event, mut sink: impl FnMut(Detection)) -> usize {
+        let index = self.index_for(event);
+        self.prepared.load(event, &self.engine.fields);
+        self.collect_hits(&index);
+        let eval = Eval::new(&self.prepared, event);
+        let mut emitted = 0;
+        let mut last_rule = None;
+        let (mut hits, mut always) = (self.hits.iter().peekable(), index.always.iter().peekable());
+        loop {
+            let next = match (hits.peek(), always.peek()) {
+                (Some(h), Some(a)) if h <= a => hits.next(),
+                (Some(_), Some(_)) | (None, Some(_)) => always.next(),
+                (Some(_), None) => hits.next(),
+                (None, None) => break,
+            };
+            let candidate = &index.candidates[*next.expect("peeked") as usize];
+            if last_rule == Some(candidate.rule) || !self.guard_holds(candidate.guard.as_ref()) {
+                continue;
+            }
+            let program = &self.engine.programs[candidate.program as usize];
+            if !eval.holds(&program.expr, &program.preds) {
+                continue;
+            }
+            last_rule = Some(candidate.rule);
+            self.explained.clear();
+            eval.explain(&program.expr, &program.preds, &mut self.explained);
+            let rule = &self.engine.rules[candidate.rule as usize];
+            sink(detection(rule, event, &self.explained, &self.engine.fields));
+            emitted += 1;
+        }
+        emitted
+    }
+
+    fn index_for(&mut self, event: &Event) -> Arc<ClassIndex> {
+        let hash = key_hash(event);
+        if let Some((key, index)) = self.cache.get(&hash)
+            && key.matches(event)
+        {
+            return Arc::clone(index);
+        }
+        let index = self.engine.class_index(self.engine.mapping.classify(event));
+        self.cache
+            .insert(hash, (ClassKey::of(event), Arc::clone(&index)));
+        index
+    }
+
+    fn collect_hits(&mut self, index: &ClassIndex) {
+        self.hits.clear();
+        if self.marks.len() < index.candidates.len() {
+            self.marks.resize(index.candidates.len(), 0);
+        }
+        self.generation = self.generation.wrapping_add(1);
+        if self.generation == 0 {
+            self.marks.iter_mut().for_each(|m| *m = 0);
+            self.generation = 1;
+        }
+        for &field in &self.prepared.present {
+            let Some(&slot) = index.field_slot.get(&field) else {
+                continue;
+            };
+            let field_index = &index.fields[slot as usize];
+            for text in self.prepared.lower_texts(field) {
+                for m in field_index.automaton.find_overlapping_iter(text) {
+                    for &target in &field_index.targets[m.pattern().as_usize()] {
+                        let mark = &mut self.marks[target as usize];
+                        if *mark != self.generation {
+                            *mark = self.generation;
+                            self.hits.push(target);
+                        }
+                    }
+                }
+            }
+        }
+        self.hits.sort_unstable();
+    }
+
+    fn guard_holds(&self, guard: Option<&crate::index::Guard>) -> bool {
+        guard.is_none_or(|alternatives| {
+            alternatives.iter().any(|all| {
+                all.iter()
+                    .all(|(field, values)| self.prepared.has_value(*field, values))
+            })
+        })
+    }
+}
+
+fn detection(
+    rule: &CompiledRule,
+    event: &Event,
+    explained: &[Matched],
+    table: &FieldTable,
+) -> Detection {
+    let mut fields = Fields::new();
+    let mut scratch = String::new();
+    for (name, value) in event.fields.iter() {
+        let named = explained.iter().any(|m| match m {
+            Matched::Field(id) => table.lookup(name, &mut scratch) == Some(*id),
+            Matched::Named(n) => n == name,
+        });
+        if named && !fields.contains(name) {
+            fields.push(name, value.clone());
+        }
+    }
+    Detection {
+        kind: DetectionKind::Sigma,
+        rule: Arc::clone(&rule.info),
+        event_time: event.time,
+        host: event.host().map(str::to_owned),
+        source: event.source.clone(),
+        fields,
+    }
+}

@@ -1,0 +1,146 @@
+//! The per-class candidate index: for one class of events (say Sysmon
+//! event 1), which rule programs can apply, and an Aho-Corasick automaton
+//! per field over the literals those programs require. Matching an event
+//! then scans each field once and evaluates only the programs whose
+//! literals occur, plus the few that have no required literal.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use rustc_hash::FxHashMap;
+
+use crate::mapping::{Applicability, EventClass, Mapping};
+use crate::program::{FieldId, Program};
+
+/// Extra conditions a category entry puts on events (`EventType:
+/// CreateKey`): alternatives, each a list of (field, allowed lower-cased
+/// values) that must all hold.
+pub(crate) type Guard = Vec<Vec<(FieldId, Vec<String>)>>;
+
+/// A program that may apply to this class.
+#[derive(Debug)]
+pub(crate) struct Candidate {
+    pub(crate) program: u32,
+    pub(crate) rule: u32,
+    pub(crate) guard: Option<Guard>,
+}
+
+/// The automaton for one field.
+#[derive(Debug)]
+pub(crate) struct FieldIndex {
+    pub(crate) automaton: AhoCorasick,
+    /// For each pattern, the candidates it admits.
+    pub(crate) targets: Vec<Vec<u32>>,
+}
+
+/// Everything the engine needs for one class of events.
+#[derive(Debug, Default)]
+pub(crate) struct ClassIndex {
+    pub(crate) candidates: Vec<Candidate>,
+    /// Candidates without a required literal, evaluated for every event.
+    pub(crate) always: Vec<u32>,
+    /// Field id → index into `fields`.
+    pub(crate) field_slot: FxHashMap<FieldId, u32>,
+    pub(crate) fields: Vec<FieldIndex>,
+}
+
+/// What [`ClassIndex::build`] reads about each rule.
+pub(crate) struct RuleView<'a> {
+    pub(crate) logsource: &'a crate::rule::LogSourceSpec,
+    /// (field renames, program) for every rename table of the rule's
+    /// category in the mapping; the first has no renames. Tables that do
+    /// not touch the rule's fields share its plain program.
+    pub(crate) variants: &'a [(Vec<(String, String)>, u32)],
+}
+
+impl ClassIndex {
+    /// Builds the index for one class.
+    pub(crate) fn build(
+        class: &EventClass,
+        rules: &[RuleView<'_>],
+        programs: &[Program],
+        mapping: &Mapping,
+        guard_field: &dyn Fn(&str) -> FieldId,
+    ) -> ClassIndex {
+        let mut index = ClassIndex::default();
+        for (rule_no, rule) in rules.iter().enumerate() {
+            match mapping.applicability(rule.logsource, class) {
+                Applicability::No => {}
+                Applicability::Direct => index.add(rule_no, rule.variants[0].1, None),
+                Applicability::Via(entries) => {
+                    for (renames, program) in rule.variants {
+                        let matching: Vec<_> = entries
+                            .iter()
+                            .map(|e| &mapping.categories[*e])
+                            .filter(|e| &e.fields == renames)
+                            .collect();
+                        if matching.is_empty() {
+                            continue;
+                        }
+                        let guard = if matching.iter().any(|e| e.conditions.is_empty()) {
+                            None
+                        } else {
+                            Some(
+                                matching
+                                    .iter()
+                                    .map(|e| {
+                                        e.conditions
+                                            .iter()
+                                            .map(|(f, v)| (guard_field(f), v.clone()))
+                                            .collect()
+                                    })
+                                    .collect(),
+                            )
+                        };
+                        index.add(rule_no, *program, guard);
+                    }
+                }
+            }
+        }
+        index.build_automata(programs);
+        index
+    }
+
+    fn add(&mut self, rule: usize, program: u32, guard: Option<Guard>) {
+        self.candidates.push(Candidate {
+            program,
+            rule: u32::try_from(rule).expect("fewer than 4 billion rules"),
+            guard,
+        });
+    }
+
+    fn build_automata(&mut self, programs: &[Program]) {
+        let mut per_field: FxHashMap<FieldId, FxHashMap<&str, Vec<u32>>> = FxHashMap::default();
+        for (i, candidate) in self.candidates.iter().enumerate() {
+            let i = i as u32;
+            match &programs[candidate.program as usize].required {
+                None => self.always.push(i),
+                Some(atoms) => {
+                    for atom in atoms {
+                        let targets = per_field
+                            .entry(atom.field)
+                            .or_default()
+                            .entry(&atom.literal)
+                            .or_default();
+                        if targets.last() != Some(&i) {
+                            targets.push(i);
+                        }
+                    }
+                }
+            }
+        }
+        let mut fields: Vec<_> = per_field.into_iter().collect();
+        fields.sort_by_key(|(f, _)| *f);
+        for (field, literals) in fields {
+            let mut literals: Vec<_> = literals.into_iter().collect();
+            literals.sort();
+            let automaton = AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .build(literals.iter().map(|(l, _)| l.as_bytes()))
+                .expect("literal automata stay far below aho-corasick's size limits");
+            self.field_slot.insert(field, self.fields.len() as u32);
+            self.fields.push(FieldIndex {
+                automaton,
+                targets: literals.into_iter().map(|(_, t)| t).collect(),
+            });
+        }
+    }
+}
