@@ -1,0 +1,202 @@
+//! The decode stage: log records in many formats to [`Event`]s.
+//!
+//! Takes files, directories, gzip files or standard input; recognises each
+//! input's format from its content (or takes `--input-format`); cuts it into
+//! records and hands them out in [`Batch`]es that any thread can decode. A
+//! record that does not decode becomes a [`Quarantined`] with its place and
+//! reason; the rest of the input goes on. An input that is not a log at all
+//! is reported once, as a [`Problem`].
+//!
+//! Formats: EVTX; Windows events as JSON (evtx_dump, Winlogbeat, NXLog,
+//! Mordor); Suricata EVE; Zeek TSV and JSON (Zeek and Corelight naming);
+//! syslog (RFC 3164 and 5424); CEF; web access logs; any JSON object.
+//!
+//! # Example
+//!
+//! ```
+//! use gsoc_decode::{Chunk, Options, decode_text};
+//! use gsoc_event::Format;
+//!
+//! let mut events = Vec::new();
+//! decode_text("dns.log", "#fields\tts\tquery\n1528134000.0\texample.org\n", &Options::default(), &mut |chunk| {
+//!     if let Chunk::Batch(batch) = chunk {
+//!         events.extend(batch.decode().filter_map(Result::ok));
+//!     }
+//!     true
+//! });
+//! assert_eq!(events[0].format, Format::ZeekTsv);
+//! assert_eq!(events[0].fields.get_str("query"), Some("example.org"));
+//! ```
+#![deny(missing_docs)]
+
+mod cef;
+mod decoder;
+mod eve;
+mod input;
+mod json;
+mod syslog;
+mod time;
+mod web;
+mod winjson;
+mod zeek;
+
+use std::sync::Arc;
+
+pub use gsoc_event::{Event, Format};
+pub use input::{Input, expand, read_input};
+
+use decoder::Decoder;
+
+/// How to read inputs.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Force a format instead of recognising it (default: recognise).
+    pub format: Option<Format>,
+    /// Threads the EVTX parser may use per file (default: 1).
+    pub evtx_threads: usize,
+    /// Records per batch (default: 512).
+    pub batch_size: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            format: None,
+            evtx_threads: 1,
+            batch_size: 512,
+        }
+    }
+}
+
+/// One record as read: its number in the input and its text.
+#[derive(Clone, Debug)]
+pub struct Frame {
+    /// Line, document or EVTX record number.
+    pub record: u64,
+    /// The record's text (for EVTX, its JSON rendering).
+    pub text: String,
+}
+
+/// Records of one input that share a decoder.
+#[derive(Debug)]
+pub struct Batch {
+    /// The input's name.
+    pub file: Arc<str>,
+    decoder: Arc<Decoder>,
+    /// The records.
+    pub frames: Vec<Frame>,
+}
+
+impl Batch {
+    /// The format of these records.
+    pub fn format(&self) -> Format {
+        self.decoder.format()
+    }
+
+    /// Decodes every record, in order.
+    pub fn decode(&self) -> impl Iterator<Item = Result<Event, Quarantined>> + '_ {
+        self.frames
+            .iter()
+            .map(|f| self.decoder.decode(f, &self.file))
+    }
+}
+
+/// What reading an input produces, in order.
+#[derive(Debug)]
+pub enum Chunk {
+    /// An input starts; its format is known.
+    Start {
+        /// The input's name.
+        file: Arc<str>,
+        /// Its format.
+        format: Format,
+    },
+    /// Records to decode.
+    Batch(Batch),
+    /// A record that could not be cut out of the input.
+    Quarantined(Quarantined),
+    /// An input is done.
+    End {
+        /// The input's name.
+        file: Arc<str>,
+        /// How many records it held (decoded or not).
+        records: u64,
+    },
+    /// An input that could not be read at all.
+    Problem(Problem),
+}
+
+/// A record that could not be decoded, kept with the reason.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Quarantined {
+    /// The input's name.
+    pub file: Arc<str>,
+    /// Line, document or record number.
+    pub record: u64,
+    /// The format it was read as.
+    pub format: Format,
+    /// Why it was not decoded.
+    pub reason: String,
+    /// The record's text.
+    pub original: String,
+}
+
+impl std::fmt::Display for Quarantined {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}: {} record skipped: {}",
+            self.file, self.record, self.format, self.reason
+        )
+    }
+}
+
+/// An input that could not be read, or is not a log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// The input's name.
+    pub file: Arc<str>,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl std::fmt::Display for Problem {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.file, self.message)
+    }
+}
+
+/// Decodes text held in memory as if it were a file named `name` (for tests,
+/// fuzzing and small inputs).
+pub fn decode_text(name: &str, text: &str, options: &Options, sink: &mut dyn FnMut(Chunk) -> bool) {
+    let path = std::env::temp_dir().join(format!(
+        "gsoc-decode-{}-{}",
+        std::process::id(),
+        sanitize(name)
+    ));
+    let result = std::fs::write(&path, text);
+    match result {
+        Ok(()) => {
+            read_input(&Input::File(path.clone()), options, sink);
+            let _ = std::fs::remove_file(&path);
+        }
+        Err(e) => {
+            sink(Chunk::Problem(Problem {
+                file: Arc::from(name),
+                message: format!("cannot stage text for decoding: {e}"),
+            }));
+        }
+    }
+}
+
+fn sanitize(name: &str) -> String {
+    name.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect()
+}

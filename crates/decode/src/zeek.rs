@@ -1,0 +1,328 @@
+//! Zeek logs: TSV with `#separator`/`#fields`/`#types` headers, and JSON
+//! (Zeek's own `id.orig_h` naming and Corelight's `id_orig_h`, `@stream`).
+
+use std::sync::Arc;
+
+use gsoc_event::{Event, Fields, Format, LogSource, Text, Value};
+
+use crate::json::{NameMapper, parse_object};
+use crate::time;
+
+/// A TSV header: everything the `#` lines say.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ZeekHeader {
+    separator: String,
+    set_separator: String,
+    empty_field: String,
+    unset_field: String,
+    path: Option<String>,
+    fields: Vec<String>,
+    types: Vec<String>,
+}
+
+impl Default for ZeekHeader {
+    fn default() -> Self {
+        ZeekHeader {
+            separator: "\t".into(),
+            set_separator: ",".into(),
+            empty_field: "(empty)".into(),
+            unset_field: "-".into(),
+            path: None,
+            fields: Vec::new(),
+            types: Vec::new(),
+        }
+    }
+}
+
+impl ZeekHeader {
+    /// Applies one `#` line. Returns false for lines that are not header
+    /// directives (`#close`, `#open` are accepted and ignored).
+    pub(crate) fn apply(&mut self, line: &str) -> bool {
+        let Some(rest) = line.strip_prefix('#') else {
+            return false;
+        };
+        if let Some(sep) = rest.strip_prefix("separator ") {
+            self.separator = unescape(sep.trim());
+            return true;
+        }
+        let (key, value) = rest
+            .split_once(self.separator.as_str())
+            .unwrap_or((rest, ""));
+        let values = || {
+            value
+                .split(self.separator.as_str())
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        match key {
+            "set_separator" => self.set_separator = value.to_owned(),
+            "empty_field" => self.empty_field = value.to_owned(),
+            "unset_field" => self.unset_field = value.to_owned(),
+            "path" => self.path = Some(value.to_owned()),
+            "fields" => self.fields = values(),
+            "types" => self.types = values(),
+            "open" | "close" => {}
+            _ => return false,
+        }
+        true
+    }
+
+    /// Whether a `#fields` line has been seen.
+    pub(crate) fn is_ready(&self) -> bool {
+        !self.fields.is_empty()
+    }
+
+    /// Decodes one data line.
+    pub(crate) fn decode(&self, line: &str, file: &Arc<str>, record: u64) -> Result<Event, String> {
+        let values: Vec<&str> = line.split(self.separator.as_str()).collect();
+        if values.len() != self.fields.len() {
+            return Err(format!(
+                "expected {} tab-separated columns as the #fields header says, found {}",
+                self.fields.len(),
+                values.len()
+            ));
+        }
+        let mut fields = Fields::with_capacity(values.len());
+        for (i, (name, raw)) in self.fields.iter().zip(values).enumerate() {
+            if raw == self.unset_field {
+                continue;
+            }
+            let kind = self.types.get(i).map_or("string", String::as_str);
+            fields.push(name.as_str(), self.value(raw, kind));
+        }
+        let path = self.path.clone().or_else(|| path_from_file_name(file));
+        Ok(finish(
+            fields,
+            Format::ZeekTsv,
+            path.as_deref(),
+            file,
+            record,
+            line,
+        ))
+    }
+
+    fn value(&self, raw: &str, kind: &str) -> Value {
+        if raw == self.empty_field {
+            return if kind.starts_with("set") || kind.starts_with("vector") {
+                Value::List(Vec::new())
+            } else {
+                Value::from("")
+            };
+        }
+        if let Some(inner) = kind
+            .strip_prefix("set[")
+            .or_else(|| kind.strip_prefix("vector["))
+        {
+            let inner = inner.trim_end_matches(']');
+            return Value::List(
+                raw.split(self.set_separator.as_str())
+                    .map(|v| scalar(v, inner))
+                    .collect(),
+            );
+        }
+        scalar(raw, kind)
+    }
+}
+
+fn scalar(raw: &str, kind: &str) -> Value {
+    match kind {
+        "count" | "int" | "port" => raw.parse().map_or_else(|_| Value::from(raw), Value::Int),
+        "double" | "interval" | "time" => {
+            raw.parse().map_or_else(|_| Value::from(raw), Value::Float)
+        }
+        "bool" => match raw {
+            "T" => Value::Bool(true),
+            "F" => Value::Bool(false),
+            _ => Value::from(raw),
+        },
+        _ => Value::Str(Text::from(unescape(raw))),
+    }
+}
+
+/// Zeek escapes bytes as `\xNN`.
+fn unescape(raw: &str) -> String {
+    if !raw.contains("\\x") {
+        return raw.to_owned();
+    }
+    let src = raw.as_bytes();
+    let mut bytes = Vec::with_capacity(src.len());
+    let mut i = 0;
+    while i < src.len() {
+        let hex = src
+            .get(i + 2..i + 4)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (src[i], src.get(i + 1), hex) {
+            (b'\\', Some(b'x'), Some(byte)) => {
+                bytes.push(byte);
+                i += 4;
+            }
+            (c, _, _) => {
+                bytes.push(c);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Corelight writes `id_orig_h`; Zeek writes `id.orig_h`.
+struct ZeekNames;
+
+impl NameMapper for ZeekNames {
+    fn name(&self, path: &str) -> Option<Text> {
+        Some(match path.strip_prefix("id_") {
+            Some(rest) if matches!(rest, "orig_h" | "orig_p" | "resp_h" | "resp_p") => {
+                Text::from(format!("id.{rest}"))
+            }
+            _ => Text::from(path),
+        })
+    }
+}
+
+/// Decodes one Zeek JSON record. `file_path` is the log path guessed from
+/// the file name, used when the record does not say.
+pub(crate) fn decode_json(
+    text: &str,
+    file_path: Option<&str>,
+    file: &Arc<str>,
+    record: u64,
+) -> Result<Event, String> {
+    let fields = parse_object(text, &ZeekNames)?;
+    let path = fields
+        .get_str("_path")
+        .or_else(|| fields.get_str("@stream"))
+        .map(str::to_owned)
+        .or_else(|| file_path.map(str::to_owned));
+    Ok(finish(
+        fields,
+        Format::ZeekJson,
+        path.as_deref(),
+        file,
+        record,
+        text,
+    ))
+}
+
+fn finish(
+    fields: Fields,
+    format: Format,
+    path: Option<&str>,
+    file: &Arc<str>,
+    record: u64,
+    original: &str,
+) -> Event {
+    let mut event = Event::new(format, file.clone(), record, original);
+    event.time = match fields.get("ts") {
+        Some(Value::Float(secs)) => time::epoch(*secs),
+        Some(Value::Int(secs)) => time::epoch(*secs as f64),
+        Some(Value::Str(s)) => time::parse(s),
+        _ => None,
+    };
+    let mut logsource = LogSource::product("zeek");
+    if let Some(path) = path {
+        logsource = logsource.with_service(path);
+    }
+    event.logsource = logsource;
+    event.normalized = normalize(&fields);
+    event.fields = fields;
+    event
+}
+
+fn normalize(fields: &Fields) -> Fields {
+    let mut out = Fields::new();
+    let mut copy = |ocsf: &str, name: &str| {
+        if let Some(value) = fields.get(name) {
+            out.push(ocsf, value.clone());
+        }
+    };
+    copy("metadata.uid", "uid");
+    copy("src_endpoint.ip", "id.orig_h");
+    copy("src_endpoint.port", "id.orig_p");
+    copy("dst_endpoint.ip", "id.resp_h");
+    copy("dst_endpoint.port", "id.resp_p");
+    copy("connection_info.protocol_name", "proto");
+    copy("query.hostname", "query");
+    copy("answers.rdata", "answers");
+    copy("http_request.url.hostname", "host");
+    copy("http_request.url.path", "uri");
+    copy("http_request.user_agent", "user_agent");
+    copy("http_request.http_method", "method");
+    copy("http_response.code", "status_code");
+    copy("tls.sni", "server_name");
+    copy("tls.ja3.hash", "ja3");
+    copy("file.hashes.md5", "md5");
+    copy("file.hashes.sha1", "sha1");
+    copy("file.hashes.sha256", "sha256");
+    copy("email.from", "mailfrom");
+    copy("email.to", "rcptto");
+    copy("email.subject", "subject");
+    out
+}
+
+/// The log path a file name suggests (`dns.log.gz`, `dns.json` → `dns`).
+pub(crate) fn path_from_file_name(name: &str) -> Option<String> {
+    let base = name.rsplit(['/', '\\']).next()?;
+    let stem = base.split('.').next()?;
+    (!stem.is_empty()).then(|| stem.to_owned())
+}
+
+/// Whether parsed fields look like a Zeek JSON record.
+pub(crate) fn looks_like(fields: &Fields) -> bool {
+    fields.contains("_path")
+        || fields.contains("@stream")
+        || fields.contains("id.orig_h")
+        || fields.contains("id_orig_h")
+        || (fields.contains("ts") && fields.contains("uid"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tsv_header_and_records() {
+        let mut header = ZeekHeader::default();
+        for line in [
+            "#separator \\x09",
+            "#set_separator\t,",
+            "#empty_field\t(empty)",
+            "#unset_field\t-",
+            "#path\tdns",
+            "#fields\tts\tuid\tid.orig_h\tid.resp_p\tquery\tanswers\tAA",
+            "#types\ttime\tstring\taddr\tport\tstring\tvector[string]\tbool",
+        ] {
+            assert!(header.apply(line), "{line}");
+        }
+        let e = header
+            .decode(
+                "1528134000.5\tCx\t10.0.0.1\t53\tevil\\x2eexample\ta,b\tT",
+                &Arc::from("dns.log"),
+                9,
+            )
+            .expect("valid");
+        assert_eq!(e.fields.get_str("query"), Some("evil.example"));
+        assert_eq!(e.fields.get("id.resp_p"), Some(&Value::Int(53)));
+        assert_eq!(
+            e.fields.get("answers"),
+            Some(&Value::List(vec![Value::from("a"), Value::from("b")]))
+        );
+        assert_eq!(e.fields.get("AA"), Some(&Value::Bool(true)));
+        assert_eq!(e.logsource.service.as_deref(), Some("dns"));
+        assert_eq!(e.time.map(|t| t.as_millisecond()), Some(1_528_134_000_500));
+        let err = header
+            .decode("1\t2", &Arc::from("dns.log"), 10)
+            .expect_err("short line");
+        assert!(err.contains("expected 7"));
+    }
+
+    #[test]
+    fn corelight_json() {
+        let text = r#"{"@stream":"conn","ts":"2020-05-02T03:39:50.270417Z","uid":"C1","id_orig_h":"10.0.1.6","id_orig_p":51380,"id_resp_h":"10.0.0.4","id_resp_p":53}"#;
+        let e = decode_json(text, None, &Arc::from("x.log"), 1).expect("valid");
+        assert_eq!(e.fields.get_str("id.orig_h"), Some("10.0.1.6"));
+        assert_eq!(e.logsource.service.as_deref(), Some("conn"));
+        assert!(e.time.is_some());
+        assert_eq!(e.normalized.get_str("src_endpoint.ip"), Some("10.0.1.6"));
+    }
+}
