@@ -226,7 +226,7 @@ fn sniff_lines(text: &str, truncated: bool) -> Result<Format, String> {
         return Ok(Format::ZeekTsv);
     }
     let sample = &lines[..lines.len().min(20)];
-    let candidates: [(Format, fn(&str) -> bool); 3] = [
+    let candidates: [(Format, LineTest); 3] = [
         (Format::Cef, cef::looks_like),
         (Format::AccessLog, web::looks_like),
         (Format::Syslog, syslog::looks_like),
@@ -243,6 +243,9 @@ fn sniff_lines(text: &str, truncated: bool) -> Result<Format, String> {
         )),
     }
 }
+
+/// A test of whether a line is in some format.
+type LineTest = fn(&str) -> bool;
 
 /// Collects frames into batches for one decoder.
 struct Framer<'s> {

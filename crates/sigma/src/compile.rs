@@ -6,9 +6,14 @@ use rustc_hash::FxHashMap;
 
 use crate::condition::{Cond, OfTarget, Quantifier, pattern_matches};
 use crate::error::{Error, ErrorKind};
+use crate::literal;
 use crate::modifier::Modifier;
 use crate::pattern::SigmaStr;
-use crate::program::{Atom, CmpOp, Expr, FieldId, Matcher, Pred, Program, RefHow, Test, TimePart};
+use crate::pattern::StrMatcher;
+use crate::program::{
+    ANY_FIELD, AnyContains, Atom, CmpOp, Expr, FieldId, Matcher, Pred, Program, RefHow, Test,
+    TimePart,
+};
 use crate::rule::{Detection, Item, RawValue, Search};
 use crate::yaml::Pos;
 
@@ -364,10 +369,59 @@ fn compile_values(item: &Item, flags: &Flags, ctx: &mut Context<'_>) -> Result<T
     if specs.iter().all(Vec::is_empty) {
         return Ok(Test::Never);
     }
+    let any = if flags.all {
+        None
+    } else {
+        take_contains(&mut specs)
+    };
     Ok(Test::Values {
         specs,
         all: flags.all,
         neq: flags.neq,
+        any,
+    })
+}
+
+/// Moves the case-insensitive `contains` matchers of an OR-ed value list
+/// into one automaton, when there are enough of them to be worth it.
+fn take_contains(specs: &mut Vec<Vec<Matcher>>) -> Option<AnyContains> {
+    const WORTH_IT: usize = 4;
+    let is_contains = |m: &Matcher| {
+        matches!(
+            m,
+            Matcher::Str {
+                matcher: StrMatcher::Contains(_),
+                cased: false
+            }
+        )
+    };
+    if specs.iter().flatten().filter(|m| is_contains(m)).count() < WORTH_IT {
+        return None;
+    }
+    let mut needles = Vec::new();
+    for spec in specs.iter_mut() {
+        spec.retain(|m| match m {
+            Matcher::Str {
+                matcher: StrMatcher::Contains(f),
+                cased: false,
+            } => {
+                needles.push(f.needle().to_vec());
+                false
+            }
+            _ => true,
+        });
+    }
+    specs.retain(|spec| !spec.is_empty());
+    let automaton = aho_corasick::AhoCorasick::builder()
+        .build(&needles)
+        .expect("contains lists stay far below aho-corasick's size limits");
+    let literals = needles
+        .into_iter()
+        .map(|n| String::from_utf8_lossy(&n).into_owned())
+        .collect();
+    Some(AnyContains {
+        automaton,
+        literals,
     })
 }
 
@@ -400,7 +454,8 @@ fn compile_value(
                     format!("invalid regular expression: {}", one_line(&e.to_string())),
                 )
             })?;
-        return Ok(vec![Matcher::Regex(regex)]);
+        let required = literal::required(&text, ignore_case, multi_line, dot_all);
+        return Ok(vec![Matcher::Regex(regex, required)]);
     }
     if flags.cidr {
         let net: IpNet = text
@@ -533,39 +588,46 @@ fn cost(atoms: &[Atom]) -> f64 {
 }
 
 fn pred_atoms(pred: &Pred) -> Option<Vec<Atom>> {
-    let field = pred.field?;
+    let field = pred.field.unwrap_or(ANY_FIELD);
     let Test::Values {
         specs,
         all,
         neq: false,
+        any,
     } = &pred.test
     else {
         return None;
     };
     let spec_atoms = |spec: &Vec<Matcher>| -> Option<Vec<Atom>> {
-        if spec.is_empty() {
-            return None;
+        let mut out = Vec::new();
+        for m in spec {
+            let literals = match m {
+                Matcher::Str { matcher, .. } => vec![matcher.longest_literal()?],
+                Matcher::Regex(_, required) => required.clone()?,
+                _ => return None,
+            };
+            if literals.iter().any(String::is_empty) {
+                return None;
+            }
+            out.extend(literals.into_iter().map(|literal| Atom { field, literal }));
         }
-        spec.iter()
-            .map(|m| match m {
-                Matcher::Str { matcher, .. } => matcher
-                    .longest_literal()
-                    .filter(|l| !l.is_empty())
-                    .map(|literal| Atom { field, literal }),
-                _ => None,
-            })
-            .collect()
+        (!out.is_empty()).then_some(out)
     };
     if *all {
-        specs
+        return specs
             .iter()
             .filter_map(spec_atoms)
-            .min_by(|a, b| cost(a).total_cmp(&cost(b)))
-    } else {
-        let mut out = Vec::new();
-        for spec in specs {
-            out.extend(spec_atoms(spec)?);
-        }
-        Some(out)
+            .min_by(|a, b| cost(a).total_cmp(&cost(b)));
     }
+    let mut out = Vec::new();
+    for spec in specs {
+        out.extend(spec_atoms(spec)?);
+    }
+    if let Some(any) = any {
+        out.extend(any.literals.iter().map(|literal| Atom {
+            field,
+            literal: literal.clone(),
+        }));
+    }
+    (!out.is_empty()).then_some(out)
 }

@@ -11,9 +11,9 @@ use rustc_hash::{FxHashMap, FxHasher};
 use crate::compile::{self, Context, FieldTable};
 use crate::error::Error;
 use crate::eval::{Eval, Matched, Prepared};
-use crate::index::{ClassIndex, RuleView};
+use crate::index::{ClassIndex, FieldIndex, RuleView};
 use crate::mapping::{EventClass, Mapping};
-use crate::program::Program;
+use crate::program::{ANY_FIELD, Program};
 use crate::rule::{Correlation, Filter, LogSourceSpec, Rule};
 use crate::ruleset::{Reject, RuleSet};
 
@@ -35,6 +35,7 @@ pub struct EngineBuilder {
     placeholders: HashMap<String, Vec<String>>,
     min_level: Level,
     statuses: Vec<String>,
+    prefilter: bool,
 }
 
 impl Default for EngineBuilder {
@@ -44,6 +45,7 @@ impl Default for EngineBuilder {
             placeholders: HashMap::new(),
             min_level: Level::Informational,
             statuses: Vec::new(),
+            prefilter: true,
         }
     }
 }
@@ -84,6 +86,14 @@ impl EngineBuilder {
         self
     }
 
+    /// Turns the literal pre-filter off, so every rule whose log source
+    /// covers an event is evaluated in full (default: on). The results are
+    /// the same, only slower; tests use it to check the pre-filter.
+    pub fn prefilter(&mut self, on: bool) -> &mut Self {
+        self.prefilter = on;
+        self
+    }
+
     /// Compiles every rule of the set. Rules that fail to compile are
     /// listed in [`Engine::rejects`] with the parse rejects.
     pub fn build(&self, set: &RuleSet) -> Engine {
@@ -103,6 +113,7 @@ impl EngineBuilder {
             warnings: Vec::new(),
             skipped: 0,
             correlations: set.correlations.clone(),
+            prefilter: self.prefilter,
         };
         let lookup = |name: &str| self.placeholders.get(name).cloned();
         for rule in &set.rules {
@@ -135,6 +146,28 @@ impl EngineBuilder {
                     .statuses
                     .contains(&rule.meta.status.to_ascii_lowercase()))
     }
+}
+
+/// Reads a placeholder file: a YAML mapping from placeholder name (without
+/// `%`) to a value or a list of values.
+pub fn parse_placeholders(path: &str, text: &str) -> Result<Vec<(String, Vec<String>)>, Error> {
+    let docs = crate::yaml::parse_documents(text)
+        .map_err(|e| Error::at(crate::ErrorKind::Yaml, e.pos, e.message).in_file(path))?;
+    let Some(doc) = docs.first() else {
+        return Ok(Vec::new());
+    };
+    let entries = doc.as_map().ok_or_else(|| {
+        Error::at(
+            crate::ErrorKind::Structure,
+            doc.pos,
+            "placeholders must be a mapping of name to values",
+        )
+        .in_file(path)
+    })?;
+    Ok(entries
+        .iter()
+        .filter_map(|(k, v)| Some((k.as_str()?.trim_matches('%').to_owned(), v.strings())))
+        .collect())
 }
 
 fn filter_applies(filter: &Filter, rule: &Rule) -> bool {
@@ -171,6 +204,7 @@ pub struct Engine {
     warnings: Vec<Warning>,
     skipped: usize,
     correlations: Vec<Correlation>,
+    prefilter: bool,
 }
 
 impl Engine {
@@ -296,6 +330,7 @@ impl Engine {
             &self.programs,
             &self.mapping,
             &guard_field,
+            self.prefilter,
         ));
         classes.insert(class, Arc::clone(&index));
         index
@@ -406,7 +441,8 @@ impl Session<'_> {
     /// hands each detection to `sink`. Returns the number of detections.
     pub fn detect(&mut self, event: &Event, mut sink: impl FnMut(Detection)) -> usize {
         let index = self.index_for(event);
-        self.prepared.load(event, &self.engine.fields);
+        self.prepared
+            .load(event, &self.engine.fields, index.needs_all_values);
         self.collect_hits(&index);
         let eval = Eval::new(&self.prepared, event);
         let mut emitted = 0;
@@ -460,22 +496,31 @@ impl Session<'_> {
             self.marks.iter_mut().for_each(|m| *m = 0);
             self.generation = 1;
         }
-        for &field in &self.prepared.present {
-            let Some(&slot) = index.field_slot.get(&field) else {
-                continue;
-            };
-            let field_index = &index.fields[slot as usize];
-            for text in self.prepared.lower_texts(field) {
-                for m in field_index.automaton.find_overlapping_iter(text) {
-                    for &target in &field_index.targets[m.pattern().as_usize()] {
-                        let mark = &mut self.marks[target as usize];
-                        if *mark != self.generation {
-                            *mark = self.generation;
-                            self.hits.push(target);
-                        }
+        let (marks, hits, generation) = (&mut self.marks, &mut self.hits, self.generation);
+        let mut scan = |field_index: &FieldIndex, text: &str| {
+            for m in field_index.automaton.find_overlapping_iter(text) {
+                for &target in &field_index.targets[m.pattern().as_usize()] {
+                    let mark = &mut marks[target as usize];
+                    if *mark != generation {
+                        *mark = generation;
+                        hits.push(target);
                     }
                 }
             }
+        };
+        for &field in &self.prepared.present {
+            if let Some(&slot) = index.field_slot.get(&field) {
+                let field_index = &index.fields[slot as usize];
+                self.prepared
+                    .lower_texts(field)
+                    .for_each(|text| scan(field_index, text));
+            }
+        }
+        if let Some(&slot) = index.field_slot.get(&ANY_FIELD) {
+            let field_index = &index.fields[slot as usize];
+            self.prepared
+                .all_lower_texts()
+                .for_each(|text| scan(field_index, text));
         }
         self.hits.sort_unstable();
     }

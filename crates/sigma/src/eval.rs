@@ -1,12 +1,10 @@
 //! Matching compiled programs against one event.
 
-use std::cell::OnceCell;
-
 use gsoc_event::{Event, Value};
 
 use crate::compile::FieldTable;
 use crate::pattern::lower;
-use crate::program::{Expr, FieldId, Matcher, Pred, RefHow, Test};
+use crate::program::{AnyContains, Expr, FieldId, Matcher, Pred, RefHow, Test};
 
 /// One value of a prepared field: ranges into the prepared buffers.
 #[derive(Clone, Copy, Debug)]
@@ -29,12 +27,16 @@ pub(crate) struct Prepared {
     lower: String,
     /// Field ids present in this event, in event order.
     pub(crate) present: Vec<FieldId>,
+    /// Whether `vals` holds every value of the event (for keyword search),
+    /// not only those of fields the rules name.
+    all: bool,
     name_scratch: String,
 }
 
 impl Prepared {
-    /// Loads an event.
-    pub(crate) fn load(&mut self, event: &Event, table: &FieldTable) {
+    /// Loads an event; `all` also loads the fields no rule names, for
+    /// keyword search.
+    pub(crate) fn load(&mut self, event: &Event, table: &FieldTable, all: bool) {
         if self.stamp.len() < table.len() {
             self.stamp.resize(table.len(), 0);
             self.range.resize(table.len(), (0, 0));
@@ -48,12 +50,19 @@ impl Prepared {
         self.original.clear();
         self.lower.clear();
         self.present.clear();
+        self.all = all;
         for (name, value) in event.fields.iter() {
             let Some(id) = table.lookup(name, &mut self.name_scratch) else {
+                if all {
+                    self.push_value(value);
+                }
                 continue;
             };
             let slot = id as usize;
             if self.stamp[slot] == self.generation {
+                if all {
+                    self.push_value(value);
+                }
                 continue;
             }
             let start = self.vals.len() as u32;
@@ -78,7 +87,8 @@ impl Prepared {
             self.lower
                 .extend(text.bytes().map(|b| char::from(b.to_ascii_lowercase())));
         } else {
-            self.lower.push_str(&text.to_lowercase());
+            self.lower
+                .extend(text.chars().flat_map(crate::pattern::fold_char));
         }
         self.vals.push(Val {
             original: (o_start, o_end),
@@ -113,6 +123,14 @@ impl Prepared {
             .map(|v| &self.lower[v.lower.0 as usize..v.lower.1 as usize])
     }
 
+    /// The lower-cased texts of every value of the event (only complete when
+    /// loaded with `all`).
+    pub(crate) fn all_lower_texts(&self) -> impl Iterator<Item = &str> {
+        self.vals
+            .iter()
+            .map(|v| &self.lower[v.lower.0 as usize..v.lower.1 as usize])
+    }
+
     /// Whether the field has one of these lower-cased values.
     pub(crate) fn has_value(&self, id: FieldId, wanted: &[String]) -> bool {
         self.lower_texts(id).any(|t| wanted.iter().any(|w| w == t))
@@ -123,19 +141,12 @@ impl Prepared {
 pub(crate) struct Eval<'a> {
     pub(crate) prepared: &'a Prepared,
     pub(crate) event: &'a Event,
-    /// Every value of the event as (text, lower-cased text), built the first
-    /// time a keyword search needs it.
-    all_texts: OnceCell<Vec<(String, String)>>,
 }
 
 impl<'a> Eval<'a> {
     /// An evaluator for one event.
     pub(crate) fn new(prepared: &'a Prepared, event: &'a Event) -> Self {
-        Eval {
-            prepared,
-            event,
-            all_texts: OnceCell::new(),
-        }
+        Eval { prepared, event }
     }
 
     /// Whether `expr` holds.
@@ -202,20 +213,14 @@ impl<'a> Eval<'a> {
             }
             Test::Exists(wanted) => vals.is_some() == *wanted,
             Test::Never => false,
-            Test::Values { specs, all, neq } => {
+            Test::Values {
+                specs,
+                all,
+                neq,
+                any,
+            } => {
                 let Some(vals) = vals else { return false };
-                let spec_hit = |spec: &Vec<Matcher>| {
-                    vals.iter().any(|v| {
-                        let (original, lower) = self.prepared.text(v);
-                        spec.iter().any(|m| m.is_match(original, lower))
-                    })
-                };
-                let hit = if *all {
-                    specs.iter().all(spec_hit)
-                } else {
-                    specs.iter().any(spec_hit)
-                };
-                hit != *neq
+                self.values_match(vals, specs, *all, any.as_ref()) != *neq
             }
             Test::FieldRef {
                 other,
@@ -244,28 +249,47 @@ impl<'a> Eval<'a> {
         }
     }
 
+    fn values_match(
+        &self,
+        vals: &[Val],
+        specs: &[Vec<Matcher>],
+        all: bool,
+        any: Option<&AnyContains>,
+    ) -> bool {
+        let spec_hit = |spec: &Vec<Matcher>| {
+            vals.iter().any(|v| {
+                let (original, lower) = self.prepared.text(v);
+                spec.iter().any(|m| m.is_match(original, lower))
+            })
+        };
+        if all {
+            return specs.iter().all(spec_hit);
+        }
+        let any_hit = any.is_some_and(|a| {
+            vals.iter()
+                .any(|v| a.automaton.is_match(self.prepared.text(v).1))
+        });
+        any_hit || specs.iter().any(spec_hit)
+    }
+
     /// Keyword search: any value of any field of the event.
     fn keyword(&self, test: &Test) -> bool {
-        let Test::Values { specs, all, neq } = test else {
+        let Test::Values {
+            specs,
+            all,
+            neq,
+            any,
+        } = test
+        else {
             return false;
         };
-        let texts = self.all_texts.get_or_init(|| all_texts(self.event));
-        let spec_hit = |spec: &Vec<Matcher>| {
-            texts
-                .iter()
-                .any(|(original, lower)| spec.iter().any(|m| m.is_match(original, lower)))
-        };
-        let hit = if *all {
-            specs.iter().all(spec_hit)
-        } else {
-            specs.iter().any(spec_hit)
-        };
-        hit != *neq
+        debug_assert!(self.prepared.all, "keyword search needs every value loaded");
+        self.values_match(&self.prepared.vals, specs, *all, any.as_ref()) != *neq
     }
 
     /// The names of the event fields a keyword search matched in.
     fn keyword_fields(&self, test: &Test) -> Vec<String> {
-        let Test::Values { specs, .. } = test else {
+        let Test::Values { specs, any, .. } = test else {
             return Vec::new();
         };
         let mut out = Vec::new();
@@ -273,7 +297,9 @@ impl<'a> Eval<'a> {
             let mut texts = Vec::new();
             collect_texts(value, &mut texts);
             let hit = texts.iter().any(|(original, lower)| {
-                specs.iter().flatten().any(|m| m.is_match(original, lower))
+                any.as_ref()
+                    .is_some_and(|a| a.automaton.is_match(lower.as_str()))
+                    || specs.iter().flatten().any(|m| m.is_match(original, lower))
             });
             if hit {
                 out.push(name.to_owned());
@@ -290,14 +316,6 @@ pub(crate) enum Matched {
     Field(FieldId),
     /// A field a keyword was found in.
     Named(String),
-}
-
-fn all_texts(event: &Event) -> Vec<(String, String)> {
-    let mut out = Vec::with_capacity(event.fields.len());
-    for (_, value) in event.fields.iter() {
-        collect_texts(value, &mut out);
-    }
-    out
 }
 
 fn collect_texts(value: &Value, out: &mut Vec<(String, String)>) {

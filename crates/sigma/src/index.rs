@@ -40,6 +40,9 @@ pub(crate) struct ClassIndex {
     /// Field id → index into `fields`.
     pub(crate) field_slot: FxHashMap<FieldId, u32>,
     pub(crate) fields: Vec<FieldIndex>,
+    /// Whether some candidate searches keywords, so events need every value
+    /// loaded.
+    pub(crate) needs_all_values: bool,
 }
 
 /// What [`ClassIndex::build`] reads about each rule.
@@ -59,6 +62,7 @@ impl ClassIndex {
         programs: &[Program],
         mapping: &Mapping,
         guard_field: &dyn Fn(&str) -> FieldId,
+        prefilter: bool,
     ) -> ClassIndex {
         let mut index = ClassIndex::default();
         for (rule_no, rule) in rules.iter().enumerate() {
@@ -95,7 +99,7 @@ impl ClassIndex {
                 }
             }
         }
-        index.build_automata(programs);
+        index.build_automata(programs, prefilter);
         index
     }
 
@@ -107,11 +111,13 @@ impl ClassIndex {
         });
     }
 
-    fn build_automata(&mut self, programs: &[Program]) {
+    fn build_automata(&mut self, programs: &[Program], prefilter: bool) {
         let mut per_field: FxHashMap<FieldId, FxHashMap<&str, Vec<u32>>> = FxHashMap::default();
         for (i, candidate) in self.candidates.iter().enumerate() {
             let i = i as u32;
-            match &programs[candidate.program as usize].required {
+            let program = &programs[candidate.program as usize];
+            self.needs_all_values |= program.preds.iter().any(|p| p.field.is_none());
+            match program.required.as_ref().filter(|_| prefilter) {
                 None => self.always.push(i),
                 Some(atoms) => {
                     for atom in atoms {

@@ -51,6 +51,7 @@ mod engine;
 mod error;
 mod eval;
 mod index;
+mod literal;
 mod mapping;
 mod modifier;
 mod pattern;
@@ -59,7 +60,7 @@ mod rule;
 mod ruleset;
 mod yaml;
 
-pub use engine::{Engine, EngineBuilder, Session, Warning};
+pub use engine::{Engine, EngineBuilder, Session, Warning, parse_placeholders};
 pub use error::{Error, ErrorKind};
 pub use mapping::Mapping;
 pub use modifier::Modifier;

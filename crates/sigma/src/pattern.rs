@@ -306,7 +306,7 @@ impl SigmaStr {
             (false, true, [one]) => StrMatcher::Prefix(one.clone()),
             (true, false, [one]) => StrMatcher::Suffix(one.clone()),
             (true, true, [one]) => {
-                StrMatcher::Contains(memmem::Finder::new(one.as_bytes()).into_owned())
+                StrMatcher::Contains(Box::new(memmem::Finder::new(one.as_bytes()).into_owned()))
             }
             _ => StrMatcher::Segments(Segments {
                 prefix: (!leading).then(|| lits[0].clone()),
@@ -338,13 +338,27 @@ fn is_word(c: char) -> bool {
     c.is_alphanumeric() || c == '_'
 }
 
-/// Lower-cases text the way event values are lower-cased before matching.
+/// Lower-cases text the way event values are lower-cased before matching:
+/// Unicode lower case, with the two letters whose lower case is not their
+/// case fold (long s, final sigma) folded too, so every case variant of a
+/// letter compares equal (as Sigma's case-insensitive matching asks).
 pub(crate) fn lower(s: &str) -> String {
     if s.is_ascii() {
-        s.to_ascii_lowercase()
-    } else {
-        s.to_lowercase()
+        return s.to_ascii_lowercase();
     }
+    s.chars().flat_map(fold_char).collect()
+}
+
+/// One character's lower-cased, folded form.
+pub(crate) fn fold_char(c: char) -> impl Iterator<Item = char> {
+    let special = match c {
+        '\u{17f}' => Some('s'),
+        '\u{3c2}' => Some('\u{3c3}'),
+        _ => None,
+    };
+    special
+        .into_iter()
+        .chain(c.to_lowercase().filter(move |_| special.is_none()))
 }
 
 /// Splits text into literal pieces and `%name%` placeholders; `\%` escapes
@@ -385,7 +399,7 @@ pub(crate) enum StrMatcher {
     /// `*value`.
     Suffix(String),
     /// `*value*`.
-    Contains(memmem::Finder<'static>),
+    Contains(Box<memmem::Finder<'static>>),
     /// Several `*`-separated pieces.
     Segments(Segments),
     /// Anything with `?`, and its longest literal piece (lower-cased).
@@ -511,6 +525,14 @@ mod tests {
                 .compile(true)
                 .is_match("c:\\cmd.exe")
         );
+    }
+
+    #[test]
+    fn folding_treats_case_variants_alike() {
+        assert_eq!(lower("KERBEROS"), "kerberos");
+        assert_eq!(lower("Kerbero\u{17f}"), "kerberos");
+        assert_eq!(lower("\u{212a}\u{3a3}\u{3c2}"), "k\u{3c3}\u{3c3}");
+        assert!(m("*kerberos*").is_match(&lower("x KERBEROſ y")));
     }
 
     #[test]

@@ -14,6 +14,9 @@ use crate::pattern::StrMatcher;
 /// Sigma specification asks.
 pub(crate) type FieldId = u32;
 
+/// The pseudo-field of keyword searches, which look at every value.
+pub(crate) const ANY_FIELD: FieldId = FieldId::MAX;
+
 /// One compiled rule variant (a rule under one field-name mapping, with the
 /// meta filters that apply to it).
 #[derive(Debug)]
@@ -57,11 +60,13 @@ pub(crate) enum Test {
     /// Each spec is a set of alternative matchers (one rule value and its
     /// expansions). The field matches a spec when one of its values matches
     /// one of the spec's matchers; `all` needs every spec, otherwise one.
-    /// `neq` negates the result for a present field.
+    /// `neq` negates the result for a present field. `any` is a faster way
+    /// to test the case-insensitive `contains` values when `all` is off.
     Values {
         specs: Vec<Vec<Matcher>>,
         all: bool,
         neq: bool,
+        any: Option<AnyContains>,
     },
     /// `field: null`: absent, JSON null or empty.
     Null,
@@ -78,6 +83,16 @@ pub(crate) enum Test {
     Never,
 }
 
+/// The case-insensitive `contains` values of a predicate in one automaton,
+/// so a long list costs one scan of the value instead of one per entry. The
+/// matchers it covers are left out of `specs`.
+#[derive(Debug)]
+pub(crate) struct AnyContains {
+    pub(crate) automaton: aho_corasick::AhoCorasick,
+    /// The lower-cased needles, for the pre-filter index.
+    pub(crate) literals: Vec<String>,
+}
+
 /// How a `fieldref` compares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum RefHow {
@@ -92,8 +107,9 @@ pub(crate) enum RefHow {
 pub(crate) enum Matcher {
     /// A Sigma string; case-insensitive ones look at the lower-cased text.
     Str { matcher: StrMatcher, cased: bool },
-    /// `re`: searched in the original text.
-    Regex(Regex),
+    /// `re`: searched in the original text; with the literals one of which
+    /// any match contains (lower-cased), when there are such.
+    Regex(Regex, Option<Vec<String>>),
     /// `cidr`.
     Cidr(IpNet),
     /// `lt`, `lte`, `gt`, `gte` on the value as a number.
@@ -146,7 +162,7 @@ impl Matcher {
                 matcher,
                 cased: true,
             } => matcher.is_match(original),
-            Matcher::Regex(re) => re.is_match(original),
+            Matcher::Regex(re, _) => re.is_match(original),
             Matcher::Cidr(net) => parse_ip(original).is_some_and(|ip| net.contains(&ip)),
             Matcher::Cmp(op, right) => {
                 parse_number(original).is_some_and(|left| op.holds(left, *right))

@@ -1,0 +1,439 @@
+//! `gsoc bench`: end-to-end speed and memory of `gsoc detect`, with the
+//! reference engine measured in the same run.
+//!
+//! Every figure is a real run of a process over real files: `gsoc detect`
+//! (this binary) and, when installed, rsigma (the fastest existing Sigma
+//! engine). One-core figures pin the process to CPU 0 with `taskset`, so a
+//! multi-threaded reference cannot use the second core. Peak memory is the
+//! maximum resident set size the kernel reports for the process.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result, bail};
+use serde::Serialize;
+
+use crate::locale::Lang;
+use crate::output::{OutputFormat, fit};
+
+/// Flags of `gsoc bench`.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Example (the figures in README.md):\n  gsoc bench --shared-data ../shared/data"
+)]
+pub struct Args {
+    /// The public test data folder (see its README); the flat-JSON corpus
+    /// is windows/bench/eas-flat.ndjson and the EVTX corpus
+    /// windows/evtx/evtx-attack-samples.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "GSOC_SHARED_DATA",
+        default_value = "../shared/data"
+    )]
+    shared_data: PathBuf,
+
+    /// Repeat the flat-JSON corpus until it holds at least this many events.
+    #[arg(long, value_name = "N", default_value_t = 250_000)]
+    events: usize,
+
+    /// The reference engine to measure in the same run (skipped when it is
+    /// not installed).
+    #[arg(long, value_name = "BIN", default_value = "rsigma")]
+    rsigma: String,
+
+    /// Also run the memory check at this many times the flat corpus, to
+    /// show memory stays flat as the input grows.
+    #[arg(long, value_name = "X", default_value_t = 4)]
+    memory_scale: usize,
+
+    /// Output format: table or jsonl.
+    #[arg(long, short = 'f', value_enum)]
+    format: Option<OutputFormat>,
+}
+
+/// One measured run.
+#[derive(Debug, Serialize)]
+struct Row {
+    what: String,
+    engine: String,
+    threads: usize,
+    events: u64,
+    seconds: f64,
+    events_per_second: f64,
+    peak_memory_mb: f64,
+    /// Events per second divided by the baseline's.
+    ratio: Option<f64>,
+    baseline: Option<String>,
+}
+
+struct Measured {
+    elapsed: Duration,
+    peak_kb: u64,
+}
+
+/// Runs `gsoc bench`.
+pub fn run(args: Args, _lang: Lang) -> Result<()> {
+    let corpus = args.shared_data.join("windows/bench/eas-flat.ndjson");
+    let evtx = args.shared_data.join("windows/evtx/evtx-attack-samples");
+    if !corpus.is_file() {
+        bail!(
+            "the benchmark corpus {} is missing; point --shared-data (or GSOC_SHARED_DATA) at the public test data",
+            corpus.display()
+        );
+    }
+    let work = tempfile::tempdir().context("cannot create a temporary folder")?;
+    let (flat, flat_events) = repeat_corpus(&corpus, args.events, work.path())?;
+    let rules_dir = work.path().join("rules");
+    export_rules(&rules_dir)?;
+    let me = std::env::current_exe().context("cannot find the gsoc binary")?;
+    let rsigma = which(&args.rsigma);
+    let mut rows = Vec::new();
+
+    eprintln!(
+        "gsoc bench: {flat_events} flat-JSON events, {} rules",
+        count_rules(&rules_dir)
+    );
+    let baseline = match &rsigma {
+        Some(bin) => {
+            let m = time_process(rsigma_command(bin, &rules_dir, &flat), true)?;
+            let row = row(
+                "flat JSON, all SigmaHQ rules",
+                "rsigma 0.23",
+                1,
+                flat_events,
+                &m,
+                None,
+            );
+            let rate = row.events_per_second;
+            rows.push(row);
+            Some(rate)
+        }
+        None => {
+            eprintln!(
+                "gsoc bench: {} is not installed; no reference figure (see README.md)",
+                args.rsigma
+            );
+            None
+        }
+    };
+    for threads in [1, 2] {
+        let m = time_process(gsoc_detect(&me, threads, &[&flat]), threads == 1)?;
+        let mut r = row(
+            "flat JSON, all SigmaHQ rules",
+            "gsoc",
+            threads,
+            flat_events,
+            &m,
+            None,
+        );
+        if let Some(base) = baseline {
+            r.ratio = Some(r.events_per_second / base);
+            r.baseline = Some("rsigma, 1 core".into());
+        }
+        rows.push(r);
+    }
+    let (big, big_events) = repeat_corpus(&corpus, args.events * args.memory_scale, work.path())?;
+    let m = time_process(gsoc_detect(&me, 2, &[&big]), false)?;
+    rows.push(row(
+        &format!("memory check: {}x the flat corpus", args.memory_scale),
+        "gsoc",
+        2,
+        big_events,
+        &m,
+        None,
+    ));
+    drop(std::fs::remove_file(&big));
+
+    if evtx.is_dir() {
+        let evtx_events = count_evtx_events(&me, &evtx)?;
+        let baseline = match &rsigma {
+            Some(bin) => Some(rsigma_evtx_rate(bin, &rules_dir, &evtx, work.path())?),
+            None => None,
+        };
+        for threads in [1, 2] {
+            let m = time_process(gsoc_detect(&me, threads, &[&evtx]), threads == 1)?;
+            let mut r = row(
+                "EVTX files end to end, all rules",
+                "gsoc",
+                threads,
+                evtx_events,
+                &m,
+                None,
+            );
+            if let Some(base) = baseline {
+                r.ratio = Some(r.events_per_second / base);
+                r.baseline = Some("rsigma on the largest EVTX files, 1 core".into());
+            }
+            rows.push(r);
+        }
+        if let Some(rate) = baseline {
+            rows.push(Row {
+                what: "EVTX, largest files (rule loading excluded)".into(),
+                engine: "rsigma 0.23".into(),
+                threads: 1,
+                events: 0,
+                seconds: 0.0,
+                events_per_second: rate,
+                peak_memory_mb: 0.0,
+                ratio: None,
+                baseline: None,
+            });
+        }
+    }
+    print_rows(&rows, OutputFormat::resolve(args.format))
+}
+
+fn row(
+    what: &str,
+    engine: &str,
+    threads: usize,
+    events: u64,
+    m: &Measured,
+    ratio: Option<f64>,
+) -> Row {
+    let seconds = m.elapsed.as_secs_f64();
+    Row {
+        what: what.to_owned(),
+        engine: engine.to_owned(),
+        threads,
+        events,
+        seconds,
+        events_per_second: events as f64 / seconds.max(1e-9),
+        peak_memory_mb: m.peak_kb as f64 / 1024.0,
+        ratio,
+        baseline: None,
+    }
+}
+
+fn print_rows(rows: &[Row], format: OutputFormat) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    if format != OutputFormat::Table {
+        for r in rows {
+            serde_json::to_writer(&mut out, r)?;
+            out.write_all(b"\n")?;
+        }
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} {} {:>7} {:>9} {:>8} {:>11} {:>8} {:>7}",
+        fit("measurement", 44, false),
+        fit("engine", 11, false),
+        "threads",
+        "events",
+        "seconds",
+        "events/s",
+        "peak MB",
+        "ratio"
+    )?;
+    for r in rows {
+        writeln!(
+            out,
+            "{} {} {:>7} {:>9} {:>8.2} {:>11.0} {:>8.1} {:>7}",
+            fit(&r.what, 44, false),
+            fit(&r.engine, 11, false),
+            r.threads,
+            r.events,
+            r.seconds,
+            r.events_per_second,
+            r.peak_memory_mb,
+            r.ratio.map_or("-".to_owned(), |x| format!("{x:.1}x"))
+        )?;
+    }
+    Ok(())
+}
+
+/// Writes the corpus repeated until it holds `at_least` events.
+fn repeat_corpus(corpus: &Path, at_least: usize, dir: &Path) -> Result<(PathBuf, u64)> {
+    let text = std::fs::read_to_string(corpus)
+        .with_context(|| format!("cannot read {}", corpus.display()))?;
+    let per_copy = text.lines().filter(|l| !l.trim().is_empty()).count().max(1);
+    let copies = at_least.div_ceil(per_copy).max(1);
+    let path = dir.join(format!("corpus-x{copies}.ndjson"));
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&path)?);
+    for _ in 0..copies {
+        file.write_all(text.as_bytes())?;
+        if !text.ends_with('\n') {
+            file.write_all(b"\n")?;
+        }
+    }
+    file.flush()?;
+    Ok((path, (copies * per_copy) as u64))
+}
+
+/// Writes the built-in rules out as files, so the reference engine reads
+/// exactly the same rules.
+fn export_rules(dir: &Path) -> Result<()> {
+    let mut set = gsoc_sigma::RuleSet::new();
+    let mut written = 0;
+    crate::rules::for_each_default_rule(|name, body| {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&path, body)?;
+        written += 1;
+        Ok::<(), std::io::Error>(())
+    })?;
+    set.load_path(dir);
+    if written == 0 || set.rules().is_empty() {
+        bail!("no built-in rules to benchmark with");
+    }
+    Ok(())
+}
+
+fn count_rules(dir: &Path) -> usize {
+    let mut set = gsoc_sigma::RuleSet::new();
+    set.load_path(dir);
+    set.rules().len()
+}
+
+fn which(bin: &str) -> Option<PathBuf> {
+    let path = Path::new(bin);
+    if path.components().count() > 1 {
+        return path.is_file().then(|| path.to_owned());
+    }
+    std::env::var_os("PATH")
+        .into_iter()
+        .flat_map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .chain(std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin")))
+        .map(|dir| dir.join(bin))
+        .find(|candidate| candidate.is_file())
+}
+
+fn gsoc_detect(me: &Path, threads: usize, inputs: &[&Path]) -> Command {
+    let mut cmd = Command::new(me);
+    cmd.args([
+        "detect",
+        "--no-progress",
+        "--format",
+        "jsonl",
+        "--output",
+        "/dev/null",
+        "--threads",
+    ])
+    .arg(threads.to_string())
+    .args(inputs);
+    cmd
+}
+
+fn rsigma_command(bin: &Path, rules: &Path, events: &Path) -> Command {
+    let mut cmd = Command::new(bin);
+    cmd.args([
+        "engine",
+        "eval",
+        "--quiet",
+        "--output-format",
+        "ndjson",
+        "-r",
+    ])
+    .arg(rules)
+    .arg("-e")
+    .arg(format!("@{}", events.display()));
+    cmd
+}
+
+/// Runs a command to completion with its output discarded, pinned to one
+/// CPU when asked; returns the wall time and the peak resident memory.
+fn time_process(mut cmd: Command, one_core: bool) -> Result<Measured> {
+    if one_core && which("taskset").is_some() {
+        let program = cmd.get_program().to_owned();
+        let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
+        cmd = Command::new("taskset");
+        cmd.arg("-c").arg("0").arg(program).args(args);
+    }
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    let started = Instant::now();
+    let child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start {:?}", cmd.get_program()))?;
+    let (status, peak_kb) = wait_with_rusage(child.id())?;
+    let elapsed = started.elapsed();
+    if !status {
+        bail!("{:?} failed", cmd);
+    }
+    Ok(Measured { elapsed, peak_kb })
+}
+
+/// Waits for a child with `wait4`, which also gives that child's peak
+/// resident set size (std's `wait` does not).
+fn wait_with_rusage(pid: u32) -> Result<(bool, u64)> {
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is a valid value of this plain C struct.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: pid is our own unwaited child; status and usage are valid
+    // pointers for the duration of the call.
+    let rc = unsafe { libc::wait4(pid as libc::pid_t, &mut status, 0, &mut usage) };
+    if rc < 0 {
+        bail!(
+            "waiting for process {pid} failed: {}",
+            std::io::Error::last_os_error()
+        );
+    }
+    let ok = libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0;
+    Ok((ok, u64::try_from(usage.ru_maxrss).unwrap_or(0)))
+}
+
+/// Events in the EVTX corpus, counted by decoding it once.
+fn count_evtx_events(me: &Path, dir: &Path) -> Result<u64> {
+    let output = Command::new(me)
+        .args(["decode", "--no-progress", "--format", "csv"])
+        .arg(dir)
+        .stderr(Stdio::null())
+        .output()
+        .context("cannot run gsoc decode")?;
+    let lines = output.stdout.iter().filter(|b| **b == b'\n').count() as u64;
+    Ok(lines.saturating_sub(1))
+}
+
+/// rsigma reads one EVTX file per run and loads its rules each time, so its
+/// EVTX rate is taken on the largest files with the rule-loading time (a
+/// run over an empty input) subtracted.
+fn rsigma_evtx_rate(bin: &Path, rules: &Path, evtx: &Path, work: &Path) -> Result<f64> {
+    let empty = work.join("empty.ndjson");
+    std::fs::write(&empty, "")?;
+    let load = time_process(rsigma_command(bin, rules, &empty), true)?.elapsed;
+    let mut files: Vec<(u64, PathBuf)> = walk_evtx(evtx)
+        .into_iter()
+        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.len(), p)))
+        .collect();
+    files.sort_by_key(|f| std::cmp::Reverse(f.0));
+    let mut events = 0u64;
+    let mut seconds = 0f64;
+    for (_, file) in files.iter().take(4) {
+        let m = time_process(rsigma_command(bin, rules, file), true)?;
+        let n = count_one_evtx(file)?;
+        events += n;
+        seconds += m.elapsed.saturating_sub(load).as_secs_f64();
+    }
+    Ok(events as f64 / seconds.max(1e-3))
+}
+
+fn walk_evtx(dir: &Path) -> Vec<PathBuf> {
+    let (inputs, _) = gsoc_decode::expand(&[dir.to_owned()]);
+    inputs
+        .into_iter()
+        .filter_map(|i| match i {
+            gsoc_decode::Input::File(p) if p.extension().is_some_and(|e| e == "evtx") => Some(p),
+            _ => None,
+        })
+        .collect()
+}
+
+fn count_one_evtx(file: &Path) -> Result<u64> {
+    let mut n = 0;
+    gsoc_decode::read_input(
+        &gsoc_decode::Input::File(file.to_owned()),
+        &gsoc_decode::Options::default(),
+        &mut |chunk| {
+            if let gsoc_decode::Chunk::Batch(b) = chunk {
+                n += b.frames.len() as u64;
+            }
+            true
+        },
+    );
+    Ok(n)
+}

@@ -1,0 +1,100 @@
+//! `gsoc decode`: print decoded events, so users see what rules see (and
+//! can convert EVTX to JSON lines).
+
+use std::io::{BufWriter, Write};
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use gsoc_decode::{Event, Quarantined, expand};
+
+use super::InputArgs;
+use crate::locale::Lang;
+use crate::output::{self, OutputFormat};
+use crate::pipeline::{self, Item};
+use crate::progress::Progress;
+use crate::summary::Summary;
+
+/// Flags of `gsoc decode`.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Each JSON line holds: time, format, source {file, record}, logsource, fields (the \
+normalised record, as rules see it), normalized (OCSF names) and original (the record as read).\n\n\
+Examples:\n  gsoc decode Security.evtx > security.jsonl\n  gsoc decode --format table conn.log"
+)]
+pub struct Args {
+    #[command(flatten)]
+    input: InputArgs,
+
+    /// Output format: jsonl (default), table or csv.
+    #[arg(long, short = 'f', value_enum, default_value = "jsonl")]
+    format: OutputFormat,
+}
+
+/// Runs `gsoc decode`.
+pub fn run(args: Args, lang: Lang) -> Result<()> {
+    let started = Instant::now();
+    let (inputs, problems) = expand(&args.input.paths);
+    let mut summary = Summary::new(lang, 0, 0);
+    problems.iter().for_each(|p| summary.problem(p));
+    let out: Box<dyn Write> = Box::new(BufWriter::new(std::io::stdout().lock()));
+    let mut writer = output::event_writer(args.format, lang, out);
+    let mut progress = Progress::new(inputs.len(), args.input.no_progress);
+    let mut io_error = None;
+    pipeline::run(
+        &inputs,
+        &args.input.options(),
+        args.input.threads(),
+        || (),
+        |(), batch| batch.decode().collect::<Vec<Result<Event, Quarantined>>>(),
+        |item| {
+            let step = match item {
+                Item::Done(events) => {
+                    progress.add_events(events.len() as u64);
+                    events.into_iter().try_for_each(|e| match e {
+                        Ok(event) => {
+                            summary.events(1, 0);
+                            writer.write(&event)
+                        }
+                        Err(q) => {
+                            summary.quarantined(&q);
+                            Ok(())
+                        }
+                    })
+                }
+                Item::Quarantined(q) => {
+                    summary.quarantined(&q);
+                    Ok(())
+                }
+                Item::End => {
+                    summary.file_done();
+                    progress.file_done();
+                    Ok(())
+                }
+                Item::Problem(p) => {
+                    summary.problem(&p);
+                    progress.file_done();
+                    Ok(())
+                }
+                Item::Start { file, format } => {
+                    summary.file_start(format);
+                    progress.file_start(&file);
+                    Ok(())
+                }
+            };
+            match step {
+                Ok(()) => true,
+                Err(e) => {
+                    io_error = Some(e);
+                    false
+                }
+            }
+        },
+    );
+    progress.finish();
+    if let Some(e) = io_error {
+        return Err(e).context("cannot write output");
+    }
+    writer.finish().context("cannot write output")?;
+    summary.print(started.elapsed());
+    Ok(())
+}

@@ -1,0 +1,298 @@
+//! `gsoc detect`: Sigma rules over log files, one detection per match.
+
+use std::fs::File;
+use std::io::{BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+use gsoc_decode::{Batch, Quarantined, expand};
+use gsoc_event::{Detection, Level};
+use gsoc_sigma::Engine;
+use jiff::Timestamp;
+
+use super::InputArgs;
+use crate::locale::Lang;
+use crate::output::{self, OutputFormat};
+use crate::pipeline::{self, Item};
+use crate::progress::Progress;
+use crate::rules::{self, RuleOptions};
+use crate::summary::Summary;
+
+/// Flags of `gsoc detect`.
+#[derive(clap::Args, Debug)]
+#[command(
+    after_help = "Examples:\n  gsoc detect samples/\n  gsoc detect --min-level high --format jsonl Security.evtx > hits.jsonl\n  zcat eve.json.gz | gsoc detect -"
+)]
+pub struct Args {
+    #[command(flatten)]
+    input: InputArgs,
+
+    #[command(flatten)]
+    rules: RuleOptions,
+
+    /// Output format: table (default on a terminal), jsonl (default when
+    /// piped) or csv.
+    #[arg(long, short = 'f', value_enum)]
+    format: Option<OutputFormat>,
+
+    /// Write detections to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Only run rules of this level or higher: informational, low, medium,
+    /// high, critical.
+    #[arg(long, value_name = "LEVEL", default_value = "informational")]
+    min_level: Level,
+
+    /// Only run rules with this status (repeatable): stable, test,
+    /// experimental, deprecated, unsupported. Default: every status.
+    #[arg(long = "status", value_name = "STATUS", value_delimiter = ',')]
+    statuses: Vec<String>,
+
+    /// Only events at or after this time (RFC 3339, or a date meaning its
+    /// start in UTC).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    from: Option<Timestamp>,
+
+    /// Only events before this time (RFC 3339, or a date meaning its start
+    /// in UTC).
+    #[arg(long, value_name = "TIME", value_parser = parse_time)]
+    to: Option<Timestamp>,
+
+    /// Also write every record that failed to decode, with its reason, to
+    /// this file as JSON lines.
+    #[arg(long, value_name = "FILE")]
+    quarantine: Option<PathBuf>,
+}
+
+/// Parses `--from`/`--to`.
+pub fn parse_time(text: &str) -> Result<Timestamp, String> {
+    if let Ok(t) = text.parse::<Timestamp>() {
+        return Ok(t);
+    }
+    if let Ok(date) = text.parse::<jiff::civil::Date>() {
+        return date
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .map_err(|e| e.to_string());
+    }
+    if let Ok(dt) = text.replacen(' ', "T", 1).parse::<jiff::civil::DateTime>() {
+        return dt
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .map_err(|e| e.to_string());
+    }
+    Err(format!(
+        "'{text}' is not a time; write 2024-04-01, 2024-04-01T09:00:00Z or 2024-04-01T09:00:00+09:00"
+    ))
+}
+
+/// What a worker makes of one batch.
+struct BatchResult {
+    events: u64,
+    out_of_range: u64,
+    quarantined: Vec<Quarantined>,
+    detections: Vec<Detection>,
+}
+
+/// Runs `gsoc detect`.
+pub fn run(args: Args, lang: Lang) -> Result<()> {
+    let started = Instant::now();
+    let set = rules::load(&args.rules.rules)?;
+    let mut builder = args.rules.builder()?;
+    builder
+        .min_level(args.min_level)
+        .statuses(args.statuses.clone());
+    let engine = builder.build(&set);
+    report_rules(&engine);
+
+    let (inputs, problems) = expand(&args.input.paths);
+    let mut summary = Summary::new(lang, engine.rule_count(), engine.rejects().len());
+    problems.iter().for_each(|p| summary.problem(p));
+
+    let format = OutputFormat::resolve(args.format);
+    let (out, color): (Box<dyn Write>, bool) = match &args.output {
+        Some(path) => (
+            Box::new(BufWriter::new(
+                File::create(path).with_context(|| format!("cannot create {}", path.display()))?,
+            )),
+            false,
+        ),
+        None => (
+            Box::new(BufWriter::new(std::io::stdout().lock())),
+            std::io::stdout().is_terminal(),
+        ),
+    };
+    let mut writer = output::detection_writer(format, lang, out, color);
+    let mut quarantine = match &args.quarantine {
+        Some(path) => {
+            Some(BufWriter::new(File::create(path).with_context(|| {
+                format!("cannot create {}", path.display())
+            })?))
+        }
+        None => None,
+    };
+    let mut progress = Progress::new(inputs.len(), args.input.no_progress);
+    let (from, to) = (args.from, args.to);
+    let mut io_error = None;
+    pipeline::run(
+        &inputs,
+        &args.input.options(),
+        args.input.threads(),
+        || engine.session(),
+        |session, batch| detect_batch(session, &batch, from, to),
+        |item| {
+            let result = consume(
+                item,
+                &mut *writer,
+                &mut summary,
+                &mut progress,
+                quarantine.as_mut(),
+            );
+            match result {
+                Ok(()) => true,
+                Err(e) => {
+                    io_error = Some(e);
+                    false
+                }
+            }
+        },
+    );
+    progress.finish();
+    if let Some(e) = io_error {
+        return Err(e).context("cannot write output");
+    }
+    writer.finish().context("cannot write output")?;
+    if let Some(q) = quarantine.as_mut() {
+        q.flush().context("cannot write the quarantine file")?;
+    }
+    summary.print(started.elapsed());
+    Ok(())
+}
+
+fn detect_batch(
+    session: &mut gsoc_sigma::Session<'_>,
+    batch: &Batch,
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+) -> BatchResult {
+    let mut result = BatchResult {
+        events: 0,
+        out_of_range: 0,
+        quarantined: Vec::new(),
+        detections: Vec::new(),
+    };
+    for decoded in batch.decode() {
+        match decoded {
+            Ok(event) => {
+                result.events += 1;
+                if !in_range(event.time, from, to) {
+                    result.out_of_range += 1;
+                    continue;
+                }
+                session.detect(&event, |d| result.detections.push(d));
+            }
+            Err(q) => result.quarantined.push(q),
+        }
+    }
+    result
+}
+
+fn in_range(time: Option<Timestamp>, from: Option<Timestamp>, to: Option<Timestamp>) -> bool {
+    if from.is_none() && to.is_none() {
+        return true;
+    }
+    let Some(t) = time else { return false };
+    from.is_none_or(|f| t >= f) && to.is_none_or(|end| t < end)
+}
+
+fn consume(
+    item: Item<BatchResult>,
+    writer: &mut dyn output::DetectionWriter,
+    summary: &mut Summary,
+    progress: &mut Progress,
+    quarantine: Option<&mut BufWriter<File>>,
+) -> Result<()> {
+    match item {
+        Item::Start { file, format } => {
+            summary.file_start(format);
+            progress.file_start(&file);
+        }
+        Item::Done(result) => {
+            progress.add_events(result.events);
+            summary.events(result.events, result.out_of_range);
+            for d in &result.detections {
+                writer.write(d)?;
+                summary.detection(d);
+            }
+            write_quarantined(&result.quarantined, summary, quarantine)?;
+        }
+        Item::Quarantined(q) => write_quarantined(std::slice::from_ref(&q), summary, quarantine)?,
+        Item::End => {
+            summary.file_done();
+            progress.file_done();
+        }
+        Item::Problem(p) => {
+            summary.problem(&p);
+            progress.file_done();
+        }
+    }
+    Ok(())
+}
+
+fn write_quarantined(
+    records: &[Quarantined],
+    summary: &mut Summary,
+    file: Option<&mut BufWriter<File>>,
+) -> Result<()> {
+    for q in records {
+        summary.quarantined(q);
+    }
+    if let Some(file) = file {
+        for q in records {
+            let line = serde_json::json!({
+                "file": &*q.file, "record": q.record, "format": q.format, "reason": q.reason, "original": q.original,
+            });
+            serde_json::to_writer(&mut *file, &line)?;
+            file.write_all(b"\n")?;
+        }
+    }
+    Ok(())
+}
+
+fn report_rules(engine: &Engine) {
+    for reject in engine.rejects() {
+        eprintln!("gsoc: rule not loaded: {}", reject.error);
+    }
+    for warning in engine.warnings() {
+        eprintln!("gsoc: rule note: {}: {}", warning.path, warning.message);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_flags() {
+        assert_eq!(
+            parse_time("2024-04-01"),
+            "2024-04-01T00:00:00Z".parse().map_err(|_| String::new())
+        );
+        assert_eq!(
+            parse_time("2024-04-01T09:00:00+09:00"),
+            "2024-04-01T00:00:00Z".parse().map_err(|_| String::new())
+        );
+        assert!(
+            parse_time("yesterday")
+                .expect_err("not a time")
+                .contains("2024-04-01")
+        );
+        let t = parse_time("2024-04-01").ok();
+        assert!(in_range(t, t, None));
+        assert!(!in_range(t, None, t));
+        assert!(!in_range(None, t, None));
+        assert!(in_range(None, None, None));
+    }
+}

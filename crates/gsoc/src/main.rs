@@ -1,0 +1,50 @@
+//! The `gsoc` binary: parses the command line and hands off to one module
+//! per command. Prints an error chain once and exits non-zero only when a
+//! command could not run.
+
+mod cli;
+mod cmd;
+mod locale;
+mod output;
+mod pipeline;
+mod progress;
+mod rules;
+mod summary;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+use crate::cli::{Cli, Command};
+use crate::locale::Lang;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) if is_broken_pipe(&err) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("gsoc: error: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    let lang = Lang::resolve(cli.lang);
+    match cli.command {
+        Command::Detect(args) => cmd::detect::run(args, lang),
+        Command::Decode(args) => cmd::decode::run(args, lang),
+        Command::Rules(command) => cmd::rules::run(command, lang),
+        Command::Bench(args) => cmd::bench::run(args, lang),
+    }
+}
+
+/// A closed pipe (`gsoc detect … | head`) is a normal way to stop.
+fn is_broken_pipe(err: &anyhow::Error) -> bool {
+    err.chain().any(|cause| {
+        cause
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|e| e.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
