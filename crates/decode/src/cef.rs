@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use gsoc_event::{Event, Fields, Format, LogSource, Value};
+use gsoc_event::{Event, Fields, Format, LogSource, Normalization, Value};
 
 use crate::time;
 
@@ -42,7 +42,7 @@ pub(crate) fn decode(line: &str, file: &Arc<str>, record: u64) -> Result<Event, 
             fields.set_if_absent(value, Value::from(v.as_str()));
         }
     }
-    let mut event = Event::new(Format::Cef, file.clone(), record, line);
+    let mut event = Event::new(Format::Cef, file.clone(), record, String::new());
     event.time = ["rt", "end", "start"]
         .iter()
         .filter_map(|k| fields.get_str(k))
@@ -55,7 +55,7 @@ pub(crate) fn decode(line: &str, file: &Arc<str>, record: u64) -> Result<Event, 
         });
     let product = header[2].trim().to_ascii_lowercase().replace(' ', "_");
     event.logsource = LogSource::product(&product);
-    event.normalized = normalize(&fields);
+    event.normalization = NORMALIZATION;
     event.fields = fields;
     Ok(event)
 }
@@ -145,30 +145,23 @@ fn typed(key: &str, value: &str) -> Value {
     }
 }
 
-fn normalize(fields: &Fields) -> Fields {
-    let mut out = Fields::new();
-    for (ocsf, name) in [
-        ("src_endpoint.ip", "src"),
-        ("src_endpoint.port", "spt"),
-        ("src_endpoint.hostname", "shost"),
-        ("dst_endpoint.ip", "dst"),
-        ("dst_endpoint.port", "dpt"),
-        ("dst_endpoint.hostname", "dhost"),
-        ("actor.user.name", "suser"),
-        ("user.name", "duser"),
-        ("http_request.url.path", "request"),
-        ("http_request.user_agent", "requestClientApplication"),
-        ("disposition", "act"),
-        ("finding.title", "name"),
-        ("file.hashes.sha256", "fileHash"),
-        ("file.name", "fname"),
-    ] {
-        if let Some(value) = fields.get(name) {
-            out.push(ocsf, value.clone());
-        }
-    }
-    out
-}
+/// OCSF-style names for this format's fields.
+const NORMALIZATION: Normalization = &[
+    ("src_endpoint.ip", &["src"]),
+    ("src_endpoint.port", &["spt"]),
+    ("src_endpoint.hostname", &["shost"]),
+    ("dst_endpoint.ip", &["dst"]),
+    ("dst_endpoint.port", &["dpt"]),
+    ("dst_endpoint.hostname", &["dhost"]),
+    ("actor.user.name", &["suser"]),
+    ("user.name", &["duser"]),
+    ("http_request.url.path", &["request"]),
+    ("http_request.user_agent", &["requestClientApplication"]),
+    ("disposition", &["act"]),
+    ("finding.title", &["name"]),
+    ("file.hashes.sha256", &["fileHash"]),
+    ("file.name", &["fname"]),
+];
 
 /// Whether a line holds CEF.
 pub(crate) fn looks_like(line: &str) -> bool {
@@ -190,7 +183,10 @@ mod tests {
         assert_eq!(e.fields.get_str("msg"), Some("a=b c|d"));
         assert_eq!(e.fields.get_str("Policy"), Some("Block all"));
         assert_eq!(e.fields.get_str("act"), Some("blocked"));
-        assert_eq!(e.normalized.get_str("src_endpoint.ip"), Some("10.0.0.1"));
+        assert_eq!(
+            e.normalized("src_endpoint.ip").and_then(Value::as_str),
+            Some("10.0.0.1")
+        );
         assert!(decode("CEF:0|a|b", &Arc::from("c"), 2).is_err());
     }
 }

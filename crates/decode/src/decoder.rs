@@ -52,8 +52,9 @@ impl Decoder {
         }
     }
 
-    /// Decodes one record.
-    pub(crate) fn decode(&self, frame: &Frame, file: &Arc<str>) -> Result<Event, Quarantined> {
+    /// Decodes one record. The record's text becomes the event's
+    /// `original` (moved, not copied), or the quarantined record's.
+    pub(crate) fn decode(&self, frame: Frame, file: &Arc<str>) -> Result<Event, Quarantined> {
         let text = frame.text.as_str();
         let record = frame.record;
         let result = match self {
@@ -66,13 +67,19 @@ impl Decoder {
             Decoder::AccessLog => web::decode(text, file, record),
             Decoder::Json => generic(text, file, record),
         };
-        result.map_err(|reason| Quarantined {
-            file: file.clone(),
-            record,
-            format: self.format(),
-            reason,
-            original: frame.text.clone(),
-        })
+        match result {
+            Ok(mut event) => {
+                event.original = frame.text;
+                Ok(event)
+            }
+            Err(reason) => Err(Quarantined {
+                file: file.clone(),
+                record,
+                format: self.format(),
+                reason,
+                original: frame.text,
+            }),
+        }
     }
 }
 
@@ -80,7 +87,7 @@ impl Decoder {
 /// log source where the layout is recognisable (AWS CloudTrail).
 fn generic(text: &str, file: &Arc<str>, record: u64) -> Result<Event, String> {
     let fields = parse_object(text, &Dotted)?;
-    let mut event = Event::new(Format::Json, file.clone(), record, text);
+    let mut event = Event::new(Format::Json, file.clone(), record, String::new());
     event.time = [
         "@timestamp",
         "timestamp",

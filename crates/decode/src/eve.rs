@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use gsoc_event::{Event, Fields, Format, LogSource};
+use gsoc_event::{Event, Fields, Format, LogSource, Normalization};
 
 use crate::json::{Dotted, parse_object};
 use crate::time;
@@ -11,50 +11,44 @@ use crate::time;
 /// Decodes one EVE record.
 pub(crate) fn decode(text: &str, file: &Arc<str>, record: u64) -> Result<Event, String> {
     let fields = parse_object(text, &Dotted)?;
-    let mut event = Event::new(Format::Eve, file.clone(), record, text);
+    let mut event = Event::new(Format::Eve, file.clone(), record, String::new());
     event.time = fields.get_str("timestamp").and_then(time::parse);
     let mut logsource = LogSource::product("suricata");
     if let Some(kind) = fields.get_str("event_type") {
         logsource = logsource.with_service(kind);
     }
     event.logsource = logsource;
-    event.normalized = normalize(&fields);
+    event.normalization = NORMALIZATION;
     event.fields = fields;
     Ok(event)
 }
 
-fn normalize(fields: &Fields) -> Fields {
-    let mut out = Fields::new();
-    let mut copy = |ocsf: &str, name: &str| {
-        if let Some(value) = fields.get(name) {
-            out.push(ocsf, value.clone());
-        }
-    };
-    copy("src_endpoint.ip", "src_ip");
-    copy("src_endpoint.port", "src_port");
-    copy("dst_endpoint.ip", "dest_ip");
-    copy("dst_endpoint.port", "dest_port");
-    copy("connection_info.protocol_name", "proto");
-    copy("app_name", "app_proto");
-    copy("finding.title", "alert.signature");
-    copy("finding.uid", "alert.signature_id");
-    copy("finding.types", "alert.category");
-    copy("disposition", "alert.action");
-    copy("query.hostname", "dns.rrname");
-    copy("answers.rdata", "dns.answers");
-    copy("http_request.url.hostname", "http.hostname");
-    copy("http_request.url.path", "http.url");
-    copy("http_request.user_agent", "http.http_user_agent");
-    copy("http_request.http_method", "http.http_method");
-    copy("http_response.code", "http.status");
-    copy("tls.sni", "tls.sni");
-    copy("tls.ja3.hash", "tls.ja3.hash");
-    copy("file.name", "fileinfo.filename");
-    copy("file.hashes.md5", "fileinfo.md5");
-    copy("file.hashes.sha1", "fileinfo.sha1");
-    copy("file.hashes.sha256", "fileinfo.sha256");
-    out
-}
+/// OCSF-style names for this format's fields.
+const NORMALIZATION: Normalization = &[
+    ("src_endpoint.ip", &["src_ip"]),
+    ("src_endpoint.port", &["src_port"]),
+    ("dst_endpoint.ip", &["dest_ip"]),
+    ("dst_endpoint.port", &["dest_port"]),
+    ("connection_info.protocol_name", &["proto"]),
+    ("app_name", &["app_proto"]),
+    ("finding.title", &["alert.signature"]),
+    ("finding.uid", &["alert.signature_id"]),
+    ("finding.types", &["alert.category"]),
+    ("disposition", &["alert.action"]),
+    ("query.hostname", &["dns.rrname"]),
+    ("answers.rdata", &["dns.answers"]),
+    ("http_request.url.hostname", &["http.hostname"]),
+    ("http_request.url.path", &["http.url"]),
+    ("http_request.user_agent", &["http.http_user_agent"]),
+    ("http_request.http_method", &["http.http_method"]),
+    ("http_response.code", &["http.status"]),
+    ("tls.sni", &["tls.sni"]),
+    ("tls.ja3.hash", &["tls.ja3.hash"]),
+    ("file.name", &["fileinfo.filename"]),
+    ("file.hashes.md5", &["fileinfo.md5"]),
+    ("file.hashes.sha1", &["fileinfo.sha1"]),
+    ("file.hashes.sha256", &["fileinfo.sha256"]),
+];
 
 /// Whether parsed fields look like an EVE record.
 pub(crate) fn looks_like(fields: &Fields) -> bool {
@@ -77,8 +71,11 @@ mod tests {
             Some("ET POLICY curl User-Agent Outbound")
         );
         assert_eq!(e.logsource.service.as_deref(), Some("alert"));
-        assert_eq!(e.normalized.get("dst_endpoint.port"), Some(&Value::Int(80)));
-        assert_eq!(e.normalized.get_str("disposition"), Some("allowed"));
+        assert_eq!(e.normalized("dst_endpoint.port"), Some(&Value::Int(80)));
+        assert_eq!(
+            e.normalized("disposition").and_then(Value::as_str),
+            Some("allowed")
+        );
         assert_eq!(e.time, "2021-06-06T13:59:39.420497Z".parse().ok());
     }
 }

@@ -350,13 +350,18 @@ fn read_lines(opened: Opened, framer: &mut Framer<'_>) -> Result<(), String> {
             return Ok(());
         }
         line_no += 1;
-        let line = String::from_utf8_lossy(&buf);
-        let line = line.trim_end_matches(['\n', '\r']);
+        while matches!(buf.last(), Some(b'\n' | b'\r')) {
+            buf.pop();
+        }
+        let line = match std::str::from_utf8(&buf) {
+            Ok(text) => std::borrow::Cow::Borrowed(text),
+            Err(_) => String::from_utf8_lossy(&buf),
+        };
         if line.trim().is_empty() {
             continue;
         }
         if zeek && line.starts_with('#') {
-            let known = header.apply(line);
+            let known = header.apply(&line);
             if known
                 && ["#fields", "#types", "#path"]
                     .iter()
@@ -370,13 +375,13 @@ fn read_lines(opened: Opened, framer: &mut Framer<'_>) -> Result<(), String> {
             if !framer.quarantine(
                 line_no,
                 "Zeek data line before any #fields header".into(),
-                line.to_owned(),
+                line.into_owned(),
             ) {
                 return Ok(());
             }
             continue;
         }
-        if !framer.push(line_no, line.to_owned()) {
+        if !framer.push(line_no, line.into_owned()) {
             return Ok(());
         }
     }

@@ -93,11 +93,15 @@ impl Batch {
         self.decoder.format()
     }
 
-    /// Decodes every record, in order.
-    pub fn decode(&self) -> impl Iterator<Item = Result<Event, Quarantined>> + '_ {
-        self.frames
-            .iter()
-            .map(|f| self.decoder.decode(f, &self.file))
+    /// Decodes every record, in order. Each record's text moves into its
+    /// event (or quarantined record), so nothing is copied.
+    pub fn decode(self) -> impl Iterator<Item = Result<Event, Quarantined>> {
+        let Batch {
+            file,
+            decoder,
+            frames,
+        } = self;
+        frames.into_iter().map(move |f| decoder.decode(f, &file))
     }
 }
 

@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use chrono::Utc;
-use gsoc_event::{Event, Fields, Format, LogSource, Value};
+use gsoc_event::{Event, Fields, Format, LogSource, Normalization, Value};
 use syslog_loose::{Message, Variant};
 
 /// Decodes one syslog line.
@@ -14,7 +14,7 @@ pub(crate) fn decode(line: &str, file: &Arc<str>, record: u64) -> Result<Event, 
     let message =
         syslog_loose::parse_message_with_year_exact_tz(line, |_| year, Some(Utc), Variant::Either)
             .map_err(|_| "not a syslog message (RFC 5424 or RFC 3164)".to_owned())?;
-    let mut event = Event::new(Format::Syslog, file.clone(), record, line);
+    let mut event = Event::new(Format::Syslog, file.clone(), record, String::new());
     event.time = message
         .timestamp
         .and_then(|t| jiff::Timestamp::new(t.timestamp(), t.timestamp_subsec_nanos() as i32).ok());
@@ -24,7 +24,7 @@ pub(crate) fn decode(line: &str, file: &Arc<str>, record: u64) -> Result<Event, 
         logsource = logsource.with_service(&app.to_ascii_lowercase());
     }
     event.logsource = logsource;
-    event.normalized = normalize(&fields);
+    event.normalization = NORMALIZATION;
     event.fields = fields;
     Ok(event)
 }
@@ -61,20 +61,13 @@ fn fields(message: &Message<&str>) -> Fields {
     fields
 }
 
-fn normalize(fields: &Fields) -> Fields {
-    let mut out = Fields::new();
-    for (ocsf, name) in [
-        ("device.hostname", "hostname"),
-        ("metadata.product.name", "appname"),
-        ("message", "message"),
-        ("severity", "severity"),
-    ] {
-        if let Some(value) = fields.get(name) {
-            out.push(ocsf, value.clone());
-        }
-    }
-    out
-}
+/// OCSF-style names for this format's fields.
+const NORMALIZATION: Normalization = &[
+    ("device.hostname", &["hostname"]),
+    ("metadata.product.name", &["appname"]),
+    ("message", &["message"]),
+    ("severity", &["severity"]),
+];
 
 /// Whether a line looks like syslog: a `<PRI>` or an RFC 3164 date first.
 pub(crate) fn looks_like(line: &str) -> bool {

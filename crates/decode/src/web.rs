@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, LazyLock};
 
-use gsoc_event::{Event, Fields, Format, LogSource, Value};
+use gsoc_event::{Event, Fields, Format, LogSource, Normalization, Value};
 use regex::Regex;
 
 use crate::time;
@@ -55,10 +55,10 @@ pub(crate) fn decode(line: &str, file: &Arc<str>, record: u64) -> Result<Event, 
     if let Some(bytes) = get("bytes").and_then(|s| s.parse::<i64>().ok()) {
         fields.push("sc-bytes", Value::Int(bytes));
     }
-    let mut event = Event::new(Format::AccessLog, file.clone(), record, line);
+    let mut event = Event::new(Format::AccessLog, file.clone(), record, String::new());
     event.time = get("time").and_then(time::parse_clf);
     event.logsource = LogSource::default().with_category("webserver");
-    event.normalized = normalize(&fields);
+    event.normalization = NORMALIZATION;
     event.fields = fields;
     Ok(event)
 }
@@ -82,24 +82,17 @@ fn unescape(value: &str) -> String {
     value.replace("\\\"", "\"").replace("\\\\", "\\")
 }
 
-fn normalize(fields: &Fields) -> Fields {
-    let mut out = Fields::new();
-    for (ocsf, name) in [
-        ("src_endpoint.ip", "c-ip"),
-        ("http_request.http_method", "cs-method"),
-        ("http_request.url.path", "cs-uri"),
-        ("http_request.url.hostname", "cs-host"),
-        ("http_request.user_agent", "cs-user-agent"),
-        ("http_request.referrer", "cs-referer"),
-        ("http_response.code", "sc-status"),
-        ("actor.user.name", "cs-username"),
-    ] {
-        if let Some(value) = fields.get(name) {
-            out.push(ocsf, value.clone());
-        }
-    }
-    out
-}
+/// OCSF-style names for this format's fields.
+const NORMALIZATION: Normalization = &[
+    ("src_endpoint.ip", &["c-ip"]),
+    ("http_request.http_method", &["cs-method"]),
+    ("http_request.url.path", &["cs-uri"]),
+    ("http_request.url.hostname", &["cs-host"]),
+    ("http_request.user_agent", &["cs-user-agent"]),
+    ("http_request.referrer", &["cs-referer"]),
+    ("http_response.code", &["sc-status"]),
+    ("actor.user.name", &["cs-username"]),
+];
 
 /// Whether a line looks like an access-log line.
 pub(crate) fn looks_like(line: &str) -> bool {

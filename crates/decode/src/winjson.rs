@@ -11,7 +11,7 @@
 //! Field names keep their spaces (Defender writes `Threat Name`); the Sigma
 //! engine compares names without spaces, as the Sigma specification asks.
 
-use gsoc_event::{Event, Fields, Format, LogSource, Text, Value};
+use gsoc_event::{Event, Fields, Format, LogSource, Normalization, Text, Value};
 
 use crate::json::{NameMapper, parse_object};
 use crate::time;
@@ -98,10 +98,10 @@ pub(crate) fn decode(
 ) -> Result<Event, String> {
     let mut fields = parse_object(text, &WindowsNames)?;
     complete(&mut fields);
-    let mut event = Event::new(format, file.clone(), record, text);
+    let mut event = Event::new(format, file.clone(), record, String::new());
     event.time = event_time(&fields);
     event.logsource = LogSource::product("windows");
-    event.normalized = normalize(&fields);
+    event.normalization = NORMALIZATION;
     event.fields = fields;
     Ok(event)
 }
@@ -149,45 +149,38 @@ fn event_time(fields: &Fields) -> Option<jiff::Timestamp> {
     .find_map(time::parse)
 }
 
-/// The OCSF-style view of a Windows event.
-fn normalize(fields: &Fields) -> Fields {
-    let mut out = Fields::new();
-    let mut copy = |ocsf: &str, names: &[&str]| {
-        if let Some(value) = names.iter().find_map(|n| fields.get(n)) {
-            out.push(ocsf, value.clone());
-        }
-    };
-    copy("metadata.event_code", &["EventID"]);
-    copy("metadata.log_name", &["Channel"]);
-    copy("metadata.product.name", &["Provider_Name"]);
-    copy("device.hostname", &["Computer"]);
-    copy("process.cmd_line", &["CommandLine"]);
-    copy(
+/// OCSF-style names for Windows event fields.
+const NORMALIZATION: Normalization = &[
+    ("metadata.event_code", &["EventID"]),
+    ("metadata.log_name", &["Channel"]),
+    ("metadata.product.name", &["Provider_Name"]),
+    ("device.hostname", &["Computer"]),
+    ("process.cmd_line", &["CommandLine"]),
+    (
         "process.file.path",
         &["Image", "NewProcessName", "ProcessName"],
-    );
-    copy("process.pid", &["ProcessId", "NewProcessId"]);
-    copy(
+    ),
+    ("process.pid", &["ProcessId", "NewProcessId"]),
+    (
         "process.parent_process.file.path",
         &["ParentImage", "ParentProcessName"],
-    );
-    copy("process.parent_process.cmd_line", &["ParentCommandLine"]);
-    copy("actor.user.name", &["User", "SubjectUserName"]);
-    copy("user.name", &["TargetUserName"]);
-    copy(
+    ),
+    ("process.parent_process.cmd_line", &["ParentCommandLine"]),
+    ("actor.user.name", &["User", "SubjectUserName"]),
+    ("user.name", &["TargetUserName"]),
+    (
         "src_endpoint.ip",
         &["SourceIp", "IpAddress", "SourceAddress"],
-    );
-    copy("src_endpoint.port", &["SourcePort", "IpPort"]);
-    copy("dst_endpoint.ip", &["DestinationIp", "DestAddress"]);
-    copy("dst_endpoint.port", &["DestinationPort", "DestPort"]);
-    copy("dst_endpoint.hostname", &["DestinationHostname"]);
-    copy("query.hostname", &["QueryName"]);
-    copy("file.path", &["TargetFilename"]);
-    copy("file.hashes", &["Hashes"]);
-    copy("reg_key.path", &["TargetObject"]);
-    out
-}
+    ),
+    ("src_endpoint.port", &["SourcePort", "IpPort"]),
+    ("dst_endpoint.ip", &["DestinationIp", "DestAddress"]),
+    ("dst_endpoint.port", &["DestinationPort", "DestPort"]),
+    ("dst_endpoint.hostname", &["DestinationHostname"]),
+    ("query.hostname", &["QueryName"]),
+    ("file.path", &["TargetFilename"]),
+    ("file.hashes", &["Hashes"]),
+    ("reg_key.path", &["TargetObject"]),
+];
 
 /// Whether a parsed JSON object looks like a Windows event.
 pub(crate) fn looks_like(fields: &Fields) -> bool {
@@ -225,7 +218,10 @@ mod tests {
         assert_eq!(e.fields.get_str("Threat Name"), Some("EICAR"));
         assert!(!e.fields.contains("xmlns"));
         assert_eq!(e.time, "2019-03-18T16:57:38.546950Z".parse().ok());
-        assert_eq!(e.normalized.get_str("process.file.path"), Some("C:\\x.exe"));
+        assert_eq!(
+            e.normalized("process.file.path").and_then(Value::as_str),
+            Some("C:\\x.exe")
+        );
         assert_eq!(e.host(), Some("PC1"));
     }
 

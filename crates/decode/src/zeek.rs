@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use gsoc_event::{Event, Fields, Format, LogSource, Text, Value};
+use gsoc_event::{Event, Fields, Format, LogSource, Normalization, Text, Value};
 
 use crate::json::{NameMapper, parse_object};
 use crate::time;
@@ -97,7 +97,6 @@ impl ZeekHeader {
             path.as_deref(),
             file,
             record,
-            line,
         ))
     }
 
@@ -200,7 +199,6 @@ pub(crate) fn decode_json(
         path.as_deref(),
         file,
         record,
-        text,
     ))
 }
 
@@ -210,9 +208,8 @@ fn finish(
     path: Option<&str>,
     file: &Arc<str>,
     record: u64,
-    original: &str,
 ) -> Event {
-    let mut event = Event::new(format, file.clone(), record, original);
+    let mut event = Event::new(format, file.clone(), record, String::new());
     event.time = match fields.get("ts") {
         Some(Value::Float(secs)) => time::epoch(*secs),
         Some(Value::Int(secs)) => time::epoch(*secs as f64),
@@ -224,41 +221,35 @@ fn finish(
         logsource = logsource.with_service(path);
     }
     event.logsource = logsource;
-    event.normalized = normalize(&fields);
+    event.normalization = NORMALIZATION;
     event.fields = fields;
     event
 }
 
-fn normalize(fields: &Fields) -> Fields {
-    let mut out = Fields::new();
-    let mut copy = |ocsf: &str, name: &str| {
-        if let Some(value) = fields.get(name) {
-            out.push(ocsf, value.clone());
-        }
-    };
-    copy("metadata.uid", "uid");
-    copy("src_endpoint.ip", "id.orig_h");
-    copy("src_endpoint.port", "id.orig_p");
-    copy("dst_endpoint.ip", "id.resp_h");
-    copy("dst_endpoint.port", "id.resp_p");
-    copy("connection_info.protocol_name", "proto");
-    copy("query.hostname", "query");
-    copy("answers.rdata", "answers");
-    copy("http_request.url.hostname", "host");
-    copy("http_request.url.path", "uri");
-    copy("http_request.user_agent", "user_agent");
-    copy("http_request.http_method", "method");
-    copy("http_response.code", "status_code");
-    copy("tls.sni", "server_name");
-    copy("tls.ja3.hash", "ja3");
-    copy("file.hashes.md5", "md5");
-    copy("file.hashes.sha1", "sha1");
-    copy("file.hashes.sha256", "sha256");
-    copy("email.from", "mailfrom");
-    copy("email.to", "rcptto");
-    copy("email.subject", "subject");
-    out
-}
+/// OCSF-style names for this format's fields.
+const NORMALIZATION: Normalization = &[
+    ("metadata.uid", &["uid"]),
+    ("src_endpoint.ip", &["id.orig_h"]),
+    ("src_endpoint.port", &["id.orig_p"]),
+    ("dst_endpoint.ip", &["id.resp_h"]),
+    ("dst_endpoint.port", &["id.resp_p"]),
+    ("connection_info.protocol_name", &["proto"]),
+    ("query.hostname", &["query"]),
+    ("answers.rdata", &["answers"]),
+    ("http_request.url.hostname", &["host"]),
+    ("http_request.url.path", &["uri"]),
+    ("http_request.user_agent", &["user_agent"]),
+    ("http_request.http_method", &["method"]),
+    ("http_response.code", &["status_code"]),
+    ("tls.sni", &["server_name"]),
+    ("tls.ja3.hash", &["ja3"]),
+    ("file.hashes.md5", &["md5"]),
+    ("file.hashes.sha1", &["sha1"]),
+    ("file.hashes.sha256", &["sha256"]),
+    ("email.from", &["mailfrom"]),
+    ("email.to", &["rcptto"]),
+    ("email.subject", &["subject"]),
+];
 
 /// The log path a file name suggests (`dns.log.gz`, `dns.json` → `dns`).
 pub(crate) fn path_from_file_name(name: &str) -> Option<String> {
@@ -323,6 +314,9 @@ mod tests {
         assert_eq!(e.fields.get_str("id.orig_h"), Some("10.0.1.6"));
         assert_eq!(e.logsource.service.as_deref(), Some("conn"));
         assert!(e.time.is_some());
-        assert_eq!(e.normalized.get_str("src_endpoint.ip"), Some("10.0.1.6"));
+        assert_eq!(
+            e.normalized("src_endpoint.ip").and_then(Value::as_str),
+            Some("10.0.1.6")
+        );
     }
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::{Fields, Text};
+use crate::{Fields, Text, Value};
 
 /// The input format a record was decoded from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize)]
@@ -116,14 +116,21 @@ impl LogSource {
     }
 }
 
+/// A format's mapping from OCSF-style names to its own field names (the
+/// first one present wins). Events refer to their format's table instead of
+/// copying values, so normalising costs nothing until asked for.
+pub type Normalization = &'static [(&'static str, &'static [&'static str])];
+
 /// One decoded log record.
-#[derive(Clone, Debug, Serialize)]
+///
+/// In `gsoc decode --format jsonl` each event is one line with `time`,
+/// `org`, `format`, `source`, `logsource`, `fields`, `normalized` (the
+/// OCSF-style view, resolved) and `original`.
+#[derive(Clone, Debug)]
 pub struct Event {
     /// When it happened, in UTC, when the record says.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub time: Option<Timestamp>,
     /// The organisation it belongs to, when known.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub org: Option<Text>,
     /// The format it was decoded from.
     pub format: Format,
@@ -133,8 +140,8 @@ pub struct Event {
     pub logsource: LogSource,
     /// The record's own fields, flattened (see the crate documentation).
     pub fields: Fields,
-    /// The same facts under OCSF-style names.
-    pub normalized: Fields,
+    /// How the format's fields map to OCSF-style names.
+    pub normalization: Normalization,
     /// The record as read (for EVTX: its JSON rendering).
     pub original: String,
 }
@@ -157,23 +164,50 @@ impl Event {
             },
             logsource: LogSource::default(),
             fields: Fields::new(),
-            normalized: Fields::new(),
+            normalization: &[],
             original: original.into(),
         }
     }
 
+    /// The value under an OCSF-style name (`src_endpoint.ip`,
+    /// `process.cmd_line`, …), when the event's format has it.
+    pub fn normalized(&self, name: &str) -> Option<&Value> {
+        let (_, sources) = self.normalization.iter().find(|(n, _)| *n == name)?;
+        sources.iter().find_map(|s| self.fields.get(s))
+    }
+
+    /// Every OCSF-style field the event has, resolved.
+    pub fn normalized_fields(&self) -> Fields {
+        let mut out = Fields::new();
+        for (name, sources) in self.normalization {
+            if let Some(value) = sources.iter().find_map(|s| self.fields.get(s)) {
+                out.push(*name, value.clone());
+            }
+        }
+        out
+    }
+
     /// The host the event is about, from the usual field names.
     pub fn host(&self) -> Option<&str> {
-        [
-            "Computer",
-            "Hostname",
-            "host.name",
-            "hostname",
-            "host",
-            "device.hostname",
-        ]
-        .iter()
-        .find_map(|name| self.fields.get_str(name))
-        .or_else(|| self.normalized.get_str("device.hostname"))
+        ["Computer", "Hostname", "host.name", "hostname", "host"]
+            .iter()
+            .find_map(|name| self.fields.get_str(name))
+            .or_else(|| self.normalized("device.hostname").and_then(Value::as_str))
+    }
+}
+
+impl Serialize for Event {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(8))?;
+        map.serialize_entry("time", &self.time)?;
+        map.serialize_entry("org", &self.org)?;
+        map.serialize_entry("format", &self.format)?;
+        map.serialize_entry("source", &self.source)?;
+        map.serialize_entry("logsource", &self.logsource)?;
+        map.serialize_entry("fields", &self.fields)?;
+        map.serialize_entry("normalized", &self.normalized_fields())?;
+        map.serialize_entry("original", &self.original)?;
+        map.end()
     }
 }

@@ -12,7 +12,8 @@
 //!   Sigma rules use (`EventID`, `Channel`, `Provider_Name`, the EventData
 //!   names with spaces removed);
 //! * [`Event::normalized`]: the same facts under OCSF-style names
-//!   (`src_endpoint.ip`, `http_request.url.path`, `process.cmd_line`);
+//!   (`src_endpoint.ip`, `http_request.url.path`, `process.cmd_line`),
+//!   resolved through the format's [`Normalization`] table;
 //! * [`Event::original`]: the record as it was read.
 //!
 //! # Example
@@ -33,7 +34,7 @@ mod level;
 mod value;
 
 pub use detection::{Detection, DetectionKind, RuleInfo};
-pub use event::{Event, Format, LogSource, Source};
+pub use event::{Event, Format, LogSource, Normalization, Source};
 pub use fields::Fields;
 pub use level::Level;
 pub use value::Value;

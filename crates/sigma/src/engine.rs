@@ -11,7 +11,7 @@ use rustc_hash::{FxHashMap, FxHasher};
 use crate::compile::{self, Context, FieldTable};
 use crate::error::Error;
 use crate::eval::{Eval, Matched, Prepared};
-use crate::index::{ClassIndex, FieldIndex, RuleView};
+use crate::index::{self, Candidate, ClassIndex, FieldIndex, RuleView};
 use crate::mapping::{EventClass, Mapping};
 use crate::program::{ANY_FIELD, Program};
 use crate::rule::{Correlation, Filter, LogSourceSpec, Rule};
@@ -36,6 +36,7 @@ pub struct EngineBuilder {
     min_level: Level,
     statuses: Vec<String>,
     prefilter: bool,
+    eager_regex: bool,
 }
 
 impl Default for EngineBuilder {
@@ -46,6 +47,7 @@ impl Default for EngineBuilder {
             min_level: Level::Informational,
             statuses: Vec::new(),
             prefilter: true,
+            eager_regex: false,
         }
     }
 }
@@ -94,6 +96,15 @@ impl EngineBuilder {
         self
     }
 
+    /// Compiles every regular expression while building, so that an
+    /// expression too large to compile is reported as a reject (default:
+    /// off; expressions are compiled on first use, and one that cannot be
+    /// compiled then matches nothing).
+    pub fn compile_regexes_now(&mut self, on: bool) -> &mut Self {
+        self.eager_regex = on;
+        self
+    }
+
     /// Compiles every rule of the set. Rules that fail to compile are
     /// listed in [`Engine::rejects`] with the parse rejects.
     pub fn build(&self, set: &RuleSet) -> Engine {
@@ -108,7 +119,7 @@ impl EngineBuilder {
             programs: Vec::new(),
             fields,
             mapping: self.mapping.clone(),
-            classes: Mutex::new(FxHashMap::default()),
+            indexes: Mutex::new(Indexes::default()),
             rejects: set.rejects.clone(),
             warnings: Vec::new(),
             skipped: 0,
@@ -126,7 +137,7 @@ impl EngineBuilder {
                 .iter()
                 .filter(|f| filter_applies(f, rule))
                 .collect();
-            match engine.compile_rule(rule, &filters, &self.mapping, &lookup) {
+            match engine.compile_rule(rule, &filters, &self.mapping, &lookup, self.eager_regex) {
                 Ok(()) => {}
                 Err(error) => engine.rejects.push(Reject {
                     path: rule.meta.path.clone(),
@@ -199,7 +210,7 @@ pub struct Engine {
     programs: Vec<Program>,
     fields: FieldTable,
     mapping: Mapping,
-    classes: Mutex<FxHashMap<EventClass, Arc<ClassIndex>>>,
+    indexes: Mutex<Indexes>,
     rejects: Vec<Reject>,
     warnings: Vec<Warning>,
     skipped: usize,
@@ -214,6 +225,7 @@ impl Engine {
         filters: &[&Filter],
         mapping: &Mapping,
         placeholders: &dyn Fn(&str) -> Option<Vec<String>>,
+        eager_regex: bool,
     ) -> Result<(), Error> {
         let filter_detections: Vec<_> = filters.iter().map(|f| &f.detection).collect();
         let used = rule_fields(rule);
@@ -231,6 +243,7 @@ impl Engine {
                 renames: &renames,
                 placeholders,
                 missing_placeholders: Vec::new(),
+                eager_regex,
             };
             let program = compile::compile(&rule.detection, &filter_detections, &mut ctx)?;
             missing.extend(ctx.missing_placeholders);
@@ -305,9 +318,9 @@ impl Engine {
 
     fn class_index(&self, class: EventClass) -> Arc<ClassIndex> {
         // A poisoned lock only means another thread panicked while building;
-        // the map itself is still consistent.
-        let mut classes = self.classes.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(index) = classes.get(&class) {
+        // the maps themselves are still consistent.
+        let mut indexes = self.indexes.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(index) = indexes.by_class.get(&class) {
             return Arc::clone(index);
         }
         let views: Vec<RuleView<'_>> = self
@@ -324,17 +337,30 @@ impl Engine {
                 .lookup(name, &mut scratch)
                 .expect("guard fields are interned at build time")
         };
-        let index = Arc::new(ClassIndex::build(
-            &class,
-            &views,
-            &self.programs,
-            &self.mapping,
-            &guard_field,
-            self.prefilter,
-        ));
-        classes.insert(class, Arc::clone(&index));
+        let candidates = index::candidates(&class, &views, &self.mapping, &guard_field);
+        let index = match indexes.by_candidates.get(&candidates) {
+            Some(index) => Arc::clone(index),
+            None => {
+                let index = Arc::new(ClassIndex::build(
+                    candidates.clone(),
+                    &self.programs,
+                    self.prefilter,
+                ));
+                indexes.by_candidates.insert(candidates, Arc::clone(&index));
+                index
+            }
+        };
+        indexes.by_class.insert(class, Arc::clone(&index));
         index
     }
+}
+
+/// Class indexes, built on first use and shared between classes with the
+/// same candidates.
+#[derive(Debug, Default)]
+struct Indexes {
+    by_class: FxHashMap<EventClass, Arc<ClassIndex>>,
+    by_candidates: FxHashMap<Vec<Candidate>, Arc<ClassIndex>>,
 }
 
 fn rule_info(rule: &Rule) -> RuleInfo {

@@ -84,8 +84,8 @@ impl Prepared {
         let l_start = self.lower.len() as u32;
         let text = &self.original[o_start as usize..];
         if text.is_ascii() {
-            self.lower
-                .extend(text.bytes().map(|b| char::from(b.to_ascii_lowercase())));
+            self.lower.push_str(text);
+            self.lower[l_start as usize..].make_ascii_lowercase();
         } else {
             self.lower
                 .extend(text.chars().flat_map(crate::pattern::fold_char));

@@ -9,6 +9,7 @@ use rustc_hash::FxHashMap;
 
 use crate::mapping::{Applicability, EventClass, Mapping};
 use crate::program::{FieldId, Program};
+use crate::rule::LogSourceSpec;
 
 /// Extra conditions a category entry puts on events (`EventType:
 /// CreateKey`): alternatives, each a list of (field, allowed lower-cased
@@ -16,7 +17,7 @@ use crate::program::{FieldId, Program};
 pub(crate) type Guard = Vec<Vec<(FieldId, Vec<String>)>>;
 
 /// A program that may apply to this class.
-#[derive(Debug)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub(crate) struct Candidate {
     pub(crate) program: u32,
     pub(crate) rule: u32,
@@ -45,70 +46,85 @@ pub(crate) struct ClassIndex {
     pub(crate) needs_all_values: bool,
 }
 
-/// What [`ClassIndex::build`] reads about each rule.
+/// What [`candidates`] reads about each rule.
 pub(crate) struct RuleView<'a> {
-    pub(crate) logsource: &'a crate::rule::LogSourceSpec,
+    pub(crate) logsource: &'a LogSourceSpec,
     /// (field renames, program) for every rename table of the rule's
     /// category in the mapping; the first has no renames. Tables that do
     /// not touch the rule's fields share its plain program.
     pub(crate) variants: &'a [(Vec<(String, String)>, u32)],
 }
 
-impl ClassIndex {
-    /// Builds the index for one class.
-    pub(crate) fn build(
-        class: &EventClass,
-        rules: &[RuleView<'_>],
-        programs: &[Program],
-        mapping: &Mapping,
-        guard_field: &dyn Fn(&str) -> FieldId,
-        prefilter: bool,
-    ) -> ClassIndex {
-        let mut index = ClassIndex::default();
-        for (rule_no, rule) in rules.iter().enumerate() {
-            match mapping.applicability(rule.logsource, class) {
-                Applicability::No => {}
-                Applicability::Direct => index.add(rule_no, rule.variants[0].1, None),
-                Applicability::Via(entries) => {
-                    for (renames, program) in rule.variants {
-                        let matching: Vec<_> = entries
-                            .iter()
-                            .map(|e| &mapping.categories[*e])
-                            .filter(|e| &e.fields == renames)
-                            .collect();
-                        if matching.is_empty() {
-                            continue;
-                        }
-                        let guard = if matching.iter().any(|e| e.conditions.is_empty()) {
-                            None
-                        } else {
-                            Some(
-                                matching
-                                    .iter()
-                                    .map(|e| {
-                                        e.conditions
-                                            .iter()
-                                            .map(|(f, v)| (guard_field(f), v.clone()))
-                                            .collect()
-                                    })
-                                    .collect(),
-                            )
-                        };
-                        index.add(rule_no, *program, guard);
+/// The programs that may apply to a class of events, in rule order. Many
+/// classes share the same list (every Security event id but 4688, say), so
+/// the engine keys its indexes by this list.
+pub(crate) fn candidates(
+    class: &EventClass,
+    rules: &[RuleView<'_>],
+    mapping: &Mapping,
+    guard_field: &dyn Fn(&str) -> FieldId,
+) -> Vec<Candidate> {
+    let mut out = Vec::new();
+    // Rules share a few hundred distinct log sources; work each out once.
+    let mut seen: FxHashMap<&LogSourceSpec, Applicability> = FxHashMap::default();
+    for (rule_no, rule) in rules.iter().enumerate() {
+        let rule_no = u32::try_from(rule_no).expect("fewer than 4 billion rules");
+        let applicability = seen
+            .entry(rule.logsource)
+            .or_insert_with(|| mapping.applicability(rule.logsource, class));
+        match applicability {
+            Applicability::No => {}
+            Applicability::Direct => out.push(Candidate {
+                program: rule.variants[0].1,
+                rule: rule_no,
+                guard: None,
+            }),
+            Applicability::Via(entries) => {
+                for (renames, program) in rule.variants {
+                    let matching: Vec<_> = entries
+                        .iter()
+                        .map(|e| &mapping.categories[*e])
+                        .filter(|e| &e.fields == renames)
+                        .collect();
+                    if matching.is_empty() {
+                        continue;
                     }
+                    let guard = (!matching.iter().any(|e| e.conditions.is_empty())).then(|| {
+                        matching
+                            .iter()
+                            .map(|e| {
+                                e.conditions
+                                    .iter()
+                                    .map(|(f, v)| (guard_field(f), v.clone()))
+                                    .collect()
+                            })
+                            .collect()
+                    });
+                    out.push(Candidate {
+                        program: *program,
+                        rule: rule_no,
+                        guard,
+                    });
                 }
             }
         }
+    }
+    out
+}
+
+impl ClassIndex {
+    /// Builds the index over a candidate list.
+    pub(crate) fn build(
+        candidates: Vec<Candidate>,
+        programs: &[Program],
+        prefilter: bool,
+    ) -> ClassIndex {
+        let mut index = ClassIndex {
+            candidates,
+            ..ClassIndex::default()
+        };
         index.build_automata(programs, prefilter);
         index
-    }
-
-    fn add(&mut self, rule: usize, program: u32, guard: Option<Guard>) {
-        self.candidates.push(Candidate {
-            program,
-            rule: u32::try_from(rule).expect("fewer than 4 billion rules"),
-            guard,
-        });
     }
 
     fn build_automata(&mut self, programs: &[Program], prefilter: bool) {

@@ -12,21 +12,22 @@ use regex_syntax::hir::{Class, Hir, HirKind};
 
 use crate::pattern::fold_char;
 
-/// The literals one of which must occur, or `None` when no such set exists.
-pub(crate) fn required(
+/// Checks a pattern's syntax and returns the literals one of which must
+/// occur (`None` when no such set exists), or the syntax error.
+pub(crate) fn analyze(
     pattern: &str,
     case_insensitive: bool,
     multi_line: bool,
     dot_all: bool,
-) -> Option<Vec<String>> {
+) -> Result<Option<Vec<String>>, String> {
     let hir = ParserBuilder::new()
         .case_insensitive(case_insensitive)
         .multi_line(multi_line)
         .dot_matches_new_line(dot_all)
         .build()
         .parse(pattern)
-        .ok()?;
-    required_in(&hir).filter(|set| set.iter().all(|s| !s.is_empty()))
+        .map_err(|e| e.to_string())?;
+    Ok(required_in(&hir).filter(|set| set.iter().all(|s| !s.is_empty())))
 }
 
 fn required_in(hir: &Hir) -> Option<Vec<String>> {
@@ -122,7 +123,7 @@ mod tests {
     use super::*;
 
     fn req(p: &str, i: bool) -> Option<Vec<String>> {
-        required(p, i, false, false)
+        analyze(p, i, false, false).expect("valid pattern")
     }
 
     #[test]

@@ -64,6 +64,7 @@ pub struct EventClass {
 
 /// How a rule applies to a class of events: through which category entries
 /// (none when the rule has no category or the decoder assigned it).
+#[derive(Clone, Debug)]
 pub(crate) enum Applicability {
     /// Not at all.
     No,

@@ -4,7 +4,9 @@
 use std::net::IpAddr;
 
 use ipnet::IpNet;
-use regex::Regex;
+use std::sync::OnceLock;
+
+use regex::{Regex, RegexBuilder};
 
 use crate::pattern::StrMatcher;
 
@@ -109,13 +111,72 @@ pub(crate) enum Matcher {
     Str { matcher: StrMatcher, cased: bool },
     /// `re`: searched in the original text; with the literals one of which
     /// any match contains (lower-cased), when there are such.
-    Regex(Regex, Option<Vec<String>>),
+    Regex(LazyRegex, Option<Vec<String>>),
     /// `cidr`.
     Cidr(IpNet),
     /// `lt`, `lte`, `gt`, `gte` on the value as a number.
     Cmp(CmpOp, f64),
     /// A time modifier: the part of the value read as a date, compared.
     TimePart(TimePart, CmpOp, f64),
+}
+
+/// A regular expression compiled on first use. Most rules are never
+/// evaluated on a given input, and compiling all of SigmaHQ's expressions up
+/// front was a large part of start-up. The syntax is checked when the rule
+/// compiles; `gsoc rules check` also builds every automaton.
+#[derive(Debug)]
+pub(crate) struct LazyRegex {
+    pattern: String,
+    flags: RegexFlags,
+    compiled: OnceLock<Option<Regex>>,
+}
+
+/// The `re` sub-modifiers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct RegexFlags {
+    pub(crate) ignore_case: bool,
+    pub(crate) multi_line: bool,
+    pub(crate) dot_all: bool,
+}
+
+impl LazyRegex {
+    /// A regex to be compiled when first used.
+    pub(crate) fn new(pattern: String, flags: RegexFlags) -> Self {
+        LazyRegex {
+            pattern,
+            flags,
+            compiled: OnceLock::new(),
+        }
+    }
+
+    /// Compiles now; the error says why it cannot be.
+    pub(crate) fn compile_now(&self) -> Result<(), String> {
+        if let Some(Some(_)) = self.compiled.get() {
+            return Ok(());
+        }
+        let regex = self.build().map_err(|e| e.to_string())?;
+        let _ = self.compiled.set(Some(regex));
+        Ok(())
+    }
+
+    fn build(&self) -> Result<Regex, regex::Error> {
+        RegexBuilder::new(&self.pattern)
+            .case_insensitive(self.flags.ignore_case)
+            .multi_line(self.flags.multi_line)
+            .dot_matches_new_line(self.flags.dot_all)
+            .size_limit(1 << 24)
+            .build()
+    }
+
+    /// Whether the text matches. An expression whose syntax was valid but
+    /// which exceeds the compiled-size limit matches nothing.
+    #[inline]
+    fn is_match(&self, text: &str) -> bool {
+        self.compiled
+            .get_or_init(|| self.build().ok())
+            .as_ref()
+            .is_some_and(|re| re.is_match(text))
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -430,3 +430,27 @@ fn detections_name_the_matched_fields_and_author() {
     assert_eq!(names, ["A"]);
     assert_eq!(found[0].fields.get("A"), Some(&Value::Int(1)));
 }
+
+#[test]
+fn oversized_regexes_are_rejected_when_checked_and_inert_otherwise() {
+    let text = rule(
+        "big",
+        "  sel:\n    A|re: '(a{1000}){1000}'\n  condition: sel",
+    );
+    let mut set = RuleSet::new();
+    set.add_text("big.yml", &text);
+    let checked = EngineBuilder::new().compile_regexes_now(true).build(&set);
+    assert_eq!(checked.rejects().len(), 1);
+    assert!(
+        checked.rejects()[0]
+            .error
+            .message
+            .contains("regular expression")
+    );
+    let lazy = EngineBuilder::new().build(&set);
+    assert_eq!(lazy.rule_count(), 1);
+    let mut n = 0;
+    lazy.session()
+        .detect(&event(json!({"A": "a".repeat(10)})), |_| n += 1);
+    assert_eq!(n, 0);
+}

@@ -141,7 +141,7 @@ pub fn run(args: Args, lang: Lang) -> Result<()> {
         &args.input.options(),
         args.input.threads(),
         || engine.session(),
-        |session, batch| detect_batch(session, &batch, from, to),
+        |session, batch| detect_batch(session, batch, from, to),
         |item| {
             let result = consume(
                 item,
@@ -173,7 +173,7 @@ pub fn run(args: Args, lang: Lang) -> Result<()> {
 
 fn detect_batch(
     session: &mut gsoc_sigma::Session<'_>,
-    batch: &Batch,
+    batch: Batch,
     from: Option<Timestamp>,
     to: Option<Timestamp>,
 ) -> BatchResult {

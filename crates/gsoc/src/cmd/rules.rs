@@ -56,7 +56,11 @@ pub fn run(command: Command, lang: Lang) -> Result<()> {
     let mut paths = args.paths.clone();
     paths.extend(args.options.rules.iter().cloned());
     let set: RuleSet = rules::load(&paths)?;
-    let engine = args.options.builder()?.build(&set);
+    let engine = args
+        .options
+        .builder()?
+        .compile_regexes_now(true)
+        .build(&set);
     let mut out = BufWriter::new(std::io::stdout().lock());
     match OutputFormat::resolve(args.format) {
         OutputFormat::Jsonl | OutputFormat::Csv => {
