@@ -22,7 +22,7 @@ const HEADER: [&str; 7] = [
 /// Decodes one CEF line.
 pub(crate) fn decode(line: &str, file: &Arc<str>, record: u64) -> Result<Event, String> {
     let start = line.find("CEF:").ok_or("no 'CEF:' marker")?;
-    let (header, extension) = split_header(&line[start + 4..])?;
+    let (header, extension) = split_header(line[start + 4..].trim_start())?;
     let mut fields = Fields::new();
     for (name, value) in HEADER.iter().zip(&header) {
         fields.push(*name, Value::from(value.as_str()));

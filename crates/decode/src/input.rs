@@ -60,9 +60,14 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<Problem>) {
             continue;
         }
         let mut files = Vec::new();
+        let walking = path.is_dir();
         for entry in WalkDir::new(path).follow_links(true).sort_by_file_name() {
             match entry {
-                Ok(e) if e.file_type().is_file() => files.push(Input::File(e.into_path())),
+                Ok(e)
+                    if e.file_type().is_file() && !(walking && is_documentation(e.file_name())) =>
+                {
+                    files.push(Input::File(e.into_path()))
+                }
                 Ok(_) => {}
                 Err(e) => problems.push(Problem {
                     file: Arc::from(e.path().unwrap_or(path).display().to_string()),
@@ -73,6 +78,19 @@ pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<Problem>) {
         inputs.extend(files);
     }
     (inputs, problems)
+}
+
+/// Whether a file found while walking a folder is documentation rather than
+/// a log (`README*`, `LICENSE*`, `NOTICE*`, `COPYING*`, `*.md`, hidden files).
+/// Files named on the command line are always read.
+fn is_documentation(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    let upper = name.to_ascii_uppercase();
+    name.starts_with('.')
+        || upper.ends_with(".MD")
+        || ["README", "LICENSE", "LICENCE", "NOTICE", "COPYING"]
+            .iter()
+            .any(|p| upper.starts_with(p))
 }
 
 /// Reads one input and hands its records to `sink` in batches, with a
@@ -236,7 +254,9 @@ fn sniff_lines(text: &str, truncated: bool) -> Result<Format, String> {
         .map(|(format, test)| (sample.iter().filter(|l| test(l)).count(), *format))
         .max_by_key(|(count, _)| *count);
     match best {
-        Some((count, format)) if count * 2 >= sample.len() && count > 0 => Ok(format),
+        // A third is enough: real files mix in continuation and junk lines,
+        // which are then quarantined one by one.
+        Some((count, format)) if count * 3 >= sample.len() && count > 0 => Ok(format),
         _ => Err(format!(
             "not a recognised log format (first line: '{}'); use --input-format to force one",
             first.chars().take(80).collect::<String>()
@@ -506,6 +526,21 @@ fn frame_evtx<T: Read + Seek + Send + 'static>(mut parser: EvtxParser<T>, framer
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn folders_skip_documentation() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for name in ["README.md", "LICENSE.OTRF", "notes.md", ".hidden", "a.log"] {
+            std::fs::write(dir.path().join(name), "x").expect("write");
+        }
+        let (inputs, problems) = expand(&[dir.path().to_owned(), dir.path().join("LICENSE.OTRF")]);
+        assert!(problems.is_empty());
+        let names: Vec<String> = inputs
+            .iter()
+            .map(|i| i.name().rsplit('/').next().unwrap_or_default().to_owned())
+            .collect();
+        assert_eq!(names, ["a.log", "LICENSE.OTRF"]);
+    }
 
     #[test]
     fn sniffs_by_content() {

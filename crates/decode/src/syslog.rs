@@ -69,7 +69,9 @@ const NORMALIZATION: Normalization = &[
     ("severity", &["severity"]),
 ];
 
-/// Whether a line looks like syslog: a `<PRI>` or an RFC 3164 date first.
+/// Whether a line looks like syslog: a `<PRI>`, an RFC 3164 date, or an
+/// RFC 3339 time (rsyslog's high-precision format) followed by a host and a
+/// `program:` or `program[pid]:` tag.
 pub(crate) fn looks_like(line: &str) -> bool {
     let bytes = line.as_bytes();
     if bytes.first() == Some(&b'<') {
@@ -85,9 +87,24 @@ pub(crate) fn looks_like(line: &str) -> bool {
     const MONTHS: [&str; 12] = [
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
-    MONTHS.iter().any(|m| line.starts_with(m))
-        && bytes.get(3) == Some(&b' ')
-        && line.get(7..16).is_some_and(|t| t.matches(':').count() == 2)
+    if MONTHS.iter().any(|m| line.starts_with(m)) {
+        return bytes.get(3) == Some(&b' ')
+            && line.get(7..16).is_some_and(|t| t.matches(':').count() == 2);
+    }
+    let iso = bytes.len() > 20 && bytes[4] == b'-' && bytes[7] == b'-' && bytes[10] == b'T';
+    let mut tokens = line.split(' ');
+    iso && tokens
+        .next()
+        .is_some_and(|t| t.parse::<jiff::Timestamp>().is_ok())
+        && tokens.next().is_some_and(|host| {
+            !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+        })
+        && tokens
+            .next()
+            .is_some_and(|tag| tag.ends_with(':') && tag.len() > 1)
 }
 
 #[cfg(test)]
@@ -128,6 +145,12 @@ mod tests {
             "<34>Oct 11 22:14:15 mymachine su: 'su root' failed"
         ));
         assert!(looks_like("Dec  9 12:33:53 myhost sshd[4221]: x"));
+        assert!(looks_like(
+            "2023-08-17T16:55:35.689651+02:00 mono endlessh[34256]: ACCEPT host=x"
+        ));
+        assert!(!looks_like(
+            "2023-08-17T16:55:35Z [AUTH] WARN: Incorrect username"
+        ));
         assert!(!looks_like(
             "127.0.0.1 - - [10/Oct/2000:13:55:36 -0700] \"GET / HTTP/1.0\" 200 1"
         ));

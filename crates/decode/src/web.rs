@@ -12,7 +12,7 @@ use crate::time;
 
 static LINE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"^(?:(?P<vhost>\S+) )?(?P<client>\S+) (?P<ident>\S+) (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\d{3}|-) (?P<bytes>\d+|-)(?: "(?P<referer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)")?"#,
+        r#"^(?P<prefix>(?:\S+ ){2,5})\[(?P<time>[^\]]+)\] "(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\d{3}|-) (?P<bytes>\d+|-)(?: "(?P<referer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)")?"#,
     )
     .expect("the access-log pattern is valid")
 });
@@ -29,9 +29,10 @@ pub(crate) fn decode(line: &str, file: &Arc<str>, record: u64) -> Result<Event, 
             fields.push(name, Value::from(unescape(v)));
         }
     };
-    push("cs-host", get("vhost"));
-    push("c-ip", get("client"));
-    push("cs-username", get("user"));
+    let prefix = Prefix::split(caps.name("prefix").map_or("", |m| m.as_str()));
+    push("cs-host", prefix.vhost);
+    push("c-ip", Some(prefix.client));
+    push("cs-username", Some(prefix.user).filter(|u| *u != "-"));
     push("date", get("time"));
     let request = caps.name("request").map_or("", |m| m.as_str());
     if let Some((method, target, version)) = split_request(request) {
@@ -61,6 +62,34 @@ pub(crate) fn decode(line: &str, file: &Arc<str>, record: u64) -> Result<Event, 
     event.normalization = NORMALIZATION;
     event.fields = fields;
     Ok(event)
+}
+
+/// The tokens before `[time]`: `client ident user` (common), `client user`
+/// (some nginx setups), `vhost client ident user` (Apache vhost_combined),
+/// or `vhost client ident request-id user` (BunkerWeb).
+struct Prefix<'a> {
+    vhost: Option<&'a str>,
+    client: &'a str,
+    user: &'a str,
+}
+
+impl<'a> Prefix<'a> {
+    fn split(prefix: &'a str) -> Prefix<'a> {
+        let tokens: Vec<&str> = prefix.split_whitespace().collect();
+        let (vhost, rest) = match tokens.split_first() {
+            Some((first, rest)) if tokens.len() >= 4 => (Some(*first), rest),
+            _ => (None, &tokens[..]),
+        };
+        Prefix {
+            vhost,
+            client: rest.first().copied().unwrap_or("-"),
+            user: rest
+                .last()
+                .copied()
+                .filter(|_| rest.len() > 1)
+                .unwrap_or("-"),
+        }
+    }
 }
 
 /// `METHOD target [HTTP/x]`; the target may contain spaces (scanners send
@@ -123,6 +152,15 @@ mod tests {
         assert_eq!(e.fields.get_str("cs-host"), Some("example.com:80"));
         assert_eq!(e.fields.get_str("c-ip"), Some("10.0.0.1"));
         assert!(e.fields.get_str("cs-referer").is_none());
+        let bunker = r#"example.com 127.0.0.1 - req001 - [30/Sep/2021:09:58:05 +0200] "GET /.bash_history HTTP/1.1" 404 162 "-" "curl/7.68.0""#;
+        let e = decode(bunker, &Arc::from("access.log"), 6).expect("valid");
+        assert_eq!(e.fields.get_str("cs-host"), Some("example.com"));
+        assert_eq!(e.fields.get_str("c-ip"), Some("127.0.0.1"));
+        assert_eq!(e.fields.get_str("cs-uri-stem"), Some("/.bash_history"));
+        let short = r#"192.168.1.1 - [08/Jun/2020:08:04:43 +0000] "GET /api/test HTTP/1.1" 200 100 "-" "curl/7.68.0""#;
+        let e = decode(short, &Arc::from("access.log"), 7).expect("valid");
+        assert_eq!(e.fields.get_str("c-ip"), Some("192.168.1.1"));
+        assert!(e.fields.get_str("cs-username").is_none());
         assert!(decode("hello world", &Arc::from("x"), 1).is_err());
     }
 }

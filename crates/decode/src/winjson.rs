@@ -102,6 +102,13 @@ pub(crate) fn decode(
     event.time = event_time(&fields);
     event.logsource = LogSource::product("windows");
     event.normalization = NORMALIZATION;
+    // For EVTX the record number shown is the event's own EventRecordID (as
+    // Event Viewer shows it), not its position in an exported file.
+    if format == Format::Evtx
+        && let Some(id) = fields.get("EventRecordID").and_then(Value::as_i64)
+    {
+        event.source.record = u64::try_from(id).unwrap_or(record);
+    }
     event.fields = fields;
     Ok(event)
 }

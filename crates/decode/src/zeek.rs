@@ -126,9 +126,14 @@ impl ZeekHeader {
 fn scalar(raw: &str, kind: &str) -> Value {
     match kind {
         "count" | "int" | "port" => raw.parse().map_or_else(|_| Value::from(raw), Value::Int),
-        "double" | "interval" | "time" => {
-            raw.parse().map_or_else(|_| Value::from(raw), Value::Float)
-        }
+        "double" | "interval" => raw.parse().map_or_else(|_| Value::from(raw), Value::Float),
+        // Times become RFC 3339 text, as Zeek's JSON writer gives them with
+        // ISO 8601 timestamps, so both layouts read the same.
+        "time" => raw
+            .parse()
+            .ok()
+            .and_then(time::epoch)
+            .map_or_else(|| Value::from(raw), |t| Value::from(format!("{t:.6}"))),
         "bool" => match raw {
             "T" => Value::Bool(true),
             "F" => Value::Bool(false),
@@ -138,9 +143,10 @@ fn scalar(raw: &str, kind: &str) -> Value {
     }
 }
 
-/// Zeek escapes bytes as `\xNN`.
+/// Zeek's TSV writer escapes a backslash as two and other bytes (the
+/// separators, non-printable bytes) as `\\xNN`.
 fn unescape(raw: &str) -> String {
-    if !raw.contains("\\x") {
+    if !raw.contains('\\') {
         return raw.to_owned();
     }
     let src = raw.as_bytes();
@@ -156,13 +162,37 @@ fn unescape(raw: &str) -> String {
                 bytes.push(byte);
                 i += 4;
             }
+            (b'\\', Some(b'\\'), _) => {
+                bytes.push(b'\\');
+                i += 2;
+            }
             (c, _, _) => {
                 bytes.push(c);
                 i += 1;
             }
         }
     }
-    String::from_utf8_lossy(&bytes).into_owned()
+    readable(&bytes)
+}
+
+/// Text from decoded bytes, the way Zeek's JSON writer shows it: valid
+/// UTF-8 as is, control characters (other than tab and line breaks) and
+/// invalid bytes as `\\xNN`.
+fn readable(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            if c.is_control() && !matches!(c, '\t' | '\n' | '\r') && (c as u32) < 0x80 {
+                out.push_str(&format!("\\x{:02x}", c as u32));
+            } else {
+                out.push(c);
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
 }
 
 /// Corelight writes `id_orig_h`; Zeek writes `id.orig_h`.
@@ -251,11 +281,67 @@ const NORMALIZATION: Normalization = &[
     ("email.subject", &["subject"]),
 ];
 
-/// The log path a file name suggests (`dns.log.gz`, `dns.json` → `dns`).
+/// Zeek's standard log names, for recognising a log from its file name.
+const LOG_NAMES: &[&str] = &[
+    "conn",
+    "dns",
+    "http",
+    "ssl",
+    "x509",
+    "files",
+    "smtp",
+    "ssh",
+    "ftp",
+    "rdp",
+    "ntlm",
+    "kerberos",
+    "smb_files",
+    "smb_mapping",
+    "dce_rpc",
+    "notice",
+    "weird",
+    "dhcp",
+    "snmp",
+    "syslog",
+    "software",
+    "known_hosts",
+    "known_services",
+    "known_certs",
+    "modbus",
+    "dnp3",
+    "sip",
+    "tunnel",
+    "pe",
+    "irc",
+    "mysql",
+    "radius",
+    "socks",
+    "dpd",
+    "ocsp",
+    "signatures",
+    "capture_loss",
+    "stats",
+    "reporter",
+    "intel",
+    "ntp",
+    "quic",
+];
+
+/// The log path a file name suggests: `dns.log.gz` and `dns.json` give
+/// `dns`, and so does `NASHUA_dns.log` (a standard name after `_` or `-`).
 pub(crate) fn path_from_file_name(name: &str) -> Option<String> {
     let base = name.rsplit(['/', '\\']).next()?;
     let stem = base.split('.').next()?;
-    (!stem.is_empty()).then(|| stem.to_owned())
+    if stem.is_empty() {
+        return None;
+    }
+    let known = LOG_NAMES
+        .iter()
+        .filter(|n| {
+            stem == **n || stem.ends_with(&format!("_{n}")) || stem.ends_with(&format!("-{n}"))
+        })
+        .max_by_key(|n| n.len());
+    Some(known.map_or(stem, |n| *n).to_owned())
 }
 
 /// Whether parsed fields look like a Zeek JSON record.
@@ -287,12 +373,12 @@ mod tests {
         }
         let e = header
             .decode(
-                "1528134000.5\tCx\t10.0.0.1\t53\tevil\\x2eexample\ta,b\tT",
+                "1528134000.5\tCx\t10.0.0.1\t53\tevil\\x2eexample\\\\\ta,b\tT",
                 &Arc::from("dns.log"),
                 9,
             )
             .expect("valid");
-        assert_eq!(e.fields.get_str("query"), Some("evil.example"));
+        assert_eq!(e.fields.get_str("query"), Some("evil.example\\"));
         assert_eq!(e.fields.get("id.resp_p"), Some(&Value::Int(53)));
         assert_eq!(
             e.fields.get("answers"),
@@ -305,6 +391,29 @@ mod tests {
             .decode("1\t2", &Arc::from("dns.log"), 10)
             .expect_err("short line");
         assert!(err.contains("expected 7"));
+    }
+
+    #[test]
+    fn escapes_read_like_zeek_json() {
+        assert_eq!(unescape("a\\x09b"), "a\tb");
+        assert_eq!(unescape("data: \\x01"), "data: \\x01");
+        assert_eq!(unescape("caf\\xc3\\xa9"), "café");
+        assert_eq!(unescape("bad \\xff"), "bad \\xff");
+        assert_eq!(unescape("back\\\\slash"), "back\\slash");
+    }
+
+    #[test]
+    fn log_path_from_file_names() {
+        assert_eq!(path_from_file_name("/x/dns.log.gz").as_deref(), Some("dns"));
+        assert_eq!(
+            path_from_file_name("NASHUA_dns.log").as_deref(),
+            Some("dns")
+        );
+        assert_eq!(
+            path_from_file_name("otrf-apt29-smb_files.log").as_deref(),
+            Some("smb_files")
+        );
+        assert_eq!(path_from_file_name("custom.log").as_deref(), Some("custom"));
     }
 
     #[test]

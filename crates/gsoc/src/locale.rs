@@ -117,6 +117,10 @@ impl Lang {
             (Lang::Ja, Rate) => "イベント/秒",
             (Lang::En, NoDetections) => "No detections.",
             (Lang::Ja, NoDetections) => "検知はありませんでした。",
+            (Lang::En, PeakMemory) => "peak memory",
+            (Lang::Ja, PeakMemory) => "最大メモリ使用量",
+            (Lang::En, MoreInQuarantine) => "(the first ten; --quarantine FILE lists them all)",
+            (Lang::Ja, MoreInQuarantine) => "(最初の10件。--quarantine FILE で全件を出力)",
             (Lang::En, Examples) => "first examples",
             (Lang::Ja, Examples) => "例",
         }
@@ -147,6 +151,8 @@ pub enum Phrase {
     Elapsed,
     Rate,
     NoDetections,
+    PeakMemory,
+    MoreInQuarantine,
     Examples,
 }
 

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use gsoc_decode::{Problem, Quarantined};
 use gsoc_event::{Detection, Format, Level, RuleInfo};
@@ -12,6 +12,7 @@ use crate::locale::{Lang, Phrase};
 use crate::output::{fit, level_style};
 
 const EXAMPLES: usize = 5;
+const PROBLEM_EXAMPLES: usize = 10;
 
 /// Counts gathered during a run.
 pub struct Summary {
@@ -24,9 +25,26 @@ pub struct Summary {
     quarantined: u64,
     quarantine_examples: Vec<String>,
     problems: Vec<String>,
+    problem_count: usize,
     by_level: [u64; 5],
     by_rule: HashMap<String, (Arc<RuleInfo>, u64)>,
     by_format: Vec<(Format, u64)>,
+    scan_started: Instant,
+}
+
+/// How long a run took and what it used.
+struct Timing {
+    total: Duration,
+    scanning: Duration,
+    peak_memory_mb: Option<f64>,
+}
+
+/// The process's peak resident memory, from /proc on Linux.
+fn peak_memory_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
 
 impl Summary {
@@ -42,9 +60,11 @@ impl Summary {
             quarantined: 0,
             quarantine_examples: Vec::new(),
             problems: Vec::new(),
+            problem_count: 0,
             by_level: [0; 5],
             by_rule: HashMap::new(),
             by_format: Vec::new(),
+            scan_started: Instant::now(),
         }
     }
 
@@ -86,7 +106,10 @@ impl Summary {
 
     /// Notes an input that could not be read.
     pub fn problem(&mut self, p: &Problem) {
-        self.problems.push(p.to_string());
+        self.problem_count += 1;
+        if self.problems.len() < PROBLEM_EXAMPLES {
+            self.problems.push(p.to_string());
+        }
     }
 
     /// The total number of detections.
@@ -94,15 +117,21 @@ impl Summary {
         self.by_level.iter().sum()
     }
 
-    /// Prints the summary to stderr.
+    /// Prints the summary to stderr. `elapsed` is the whole run; the event
+    /// rate is taken over the time since the summary was created (after the
+    /// rules were loaded).
     pub fn print(&self, elapsed: Duration) {
         let mut err = anstream::stderr().lock();
-        let _ = self.write(&mut err, elapsed, std::io::stderr().is_terminal());
+        let timing = Timing {
+            total: elapsed,
+            scanning: self.scan_started.elapsed(),
+            peak_memory_mb: peak_memory_mb(),
+        };
+        let _ = self.write(&mut err, &timing, std::io::stderr().is_terminal());
     }
 
-    fn write(&self, out: &mut dyn Write, elapsed: Duration, color: bool) -> std::io::Result<()> {
+    fn write(&self, out: &mut dyn Write, timing: &Timing, color: bool) -> std::io::Result<()> {
         let t = |p| self.lang.text(p);
-        let secs = elapsed.as_secs_f64();
         writeln!(out, "\n── {} ──", t(Phrase::Summary))?;
         writeln!(out, "{:>12}  {}", self.rules, t(Phrase::Rules))?;
         if self.rules_rejected > 0 {
@@ -133,21 +162,33 @@ impl Summary {
         for example in &self.quarantine_examples {
             writeln!(out, "              {}: {example}", t(Phrase::Examples))?;
         }
-        if !self.problems.is_empty() {
-            writeln!(out, "{:>12}  {}", self.problems.len(), t(Phrase::NotRead))?;
+        if self.problem_count > 0 {
+            writeln!(out, "{:>12}  {}", self.problem_count, t(Phrase::NotRead))?;
+            if self.problem_count > self.problems.len() {
+                writeln!(out, "              {}", t(Phrase::MoreInQuarantine))?;
+            }
             for problem in &self.problems {
                 writeln!(out, "              {problem}")?;
             }
         }
         writeln!(out, "{:>12}  {}", self.detections(), t(Phrase::Detections))?;
+        let scanning = timing.scanning.as_secs_f64();
         writeln!(
             out,
             "{:>12}  {} ({:.0} {})",
-            format!("{secs:.2}s"),
+            format!("{:.2}s", timing.total.as_secs_f64()),
             t(Phrase::Elapsed),
-            self.events as f64 / secs.max(1e-9),
+            self.events as f64 / scanning.max(1e-9),
             t(Phrase::Rate)
         )?;
+        if let Some(mb) = timing.peak_memory_mb {
+            writeln!(
+                out,
+                "{:>12}  {}",
+                format!("{mb:.0} MB"),
+                t(Phrase::PeakMemory)
+            )?;
+        }
         if self.detections() == 0 {
             return Ok(());
         }
@@ -222,11 +263,17 @@ mod tests {
         s.detection(&d);
         s.detection(&d);
         let mut out = Vec::new();
-        s.write(&mut out, Duration::from_secs(1), false)
-            .expect("write to memory");
+        let timing = Timing {
+            total: Duration::from_secs(2),
+            scanning: Duration::from_secs(1),
+            peak_memory_mb: Some(42.0),
+        };
+        s.write(&mut out, &timing, false).expect("write to memory");
         let text = String::from_utf8(out).expect("utf-8");
         assert!(text.contains("検知"), "{text}");
         assert!(text.contains("Jane Analyst"));
+        assert!(text.contains("10 イベント/秒"), "{text}");
+        assert!(text.contains("42 MB"));
         assert!(text.contains("       2  高"));
     }
 }

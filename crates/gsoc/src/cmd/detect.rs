@@ -60,8 +60,8 @@ pub struct Args {
     #[arg(long, value_name = "TIME", value_parser = parse_time)]
     to: Option<Timestamp>,
 
-    /// Also write every record that failed to decode, with its reason, to
-    /// this file as JSON lines.
+    /// Also write every record that failed to decode, and every input that
+    /// could not be read, with the reason, to this file as JSON lines.
     #[arg(long, value_name = "FILE")]
     quarantine: Option<PathBuf>,
 }
@@ -236,6 +236,12 @@ fn consume(
         Item::Problem(p) => {
             summary.problem(&p);
             progress.file_done();
+            if let Some(file) = quarantine {
+                let line =
+                    serde_json::json!({"file": &*p.file, "record": null, "reason": p.message});
+                serde_json::to_writer(&mut *file, &line)?;
+                file.write_all(b"\n")?;
+            }
         }
     }
     Ok(())

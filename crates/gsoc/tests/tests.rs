@@ -1,0 +1,6 @@
+//! The command-line tests, built as one binary (as ripgrep does) so the
+//! helpers in `util` are shared.
+
+mod cli;
+mod corpora;
+mod util;
