@@ -12,6 +12,7 @@ use gsoc_event::Format;
 use serde_json::value::RawValue;
 use walkdir::WalkDir;
 
+use crate::Payload;
 use crate::decoder::Decoder;
 use crate::json::{Dotted, is_complete_json, parse_object};
 use crate::zeek::ZeekHeader;
@@ -138,7 +139,7 @@ fn read(
         sink,
     );
     match format {
-        Format::Evtx => read_evtx(input, opened, options, &mut framer)?,
+        Format::Evtx => read_evtx(input, opened, &mut framer)?,
         Format::WinJson | Format::Eve | Format::ZeekJson | Format::Json => {
             read_json(opened, &mut framer)?
         }
@@ -313,9 +314,32 @@ impl<'s> Framer<'s> {
         let batch = Batch {
             file: self.file.clone(),
             decoder: self.decoder.clone(),
-            frames: std::mem::replace(&mut self.frames, Vec::with_capacity(self.batch_size)),
+            payload: Payload::Frames(std::mem::replace(
+                &mut self.frames,
+                Vec::with_capacity(self.batch_size),
+            )),
         };
         self.stopped = !(self.sink)(Chunk::Batch(batch));
+    }
+
+    /// Hands an EVTX chunk on as a batch of its own.
+    fn push_evtx_chunk(
+        &mut self,
+        chunk: evtx::EvtxChunkData,
+        settings: &Arc<ParserSettings>,
+    ) -> bool {
+        self.flush();
+        if self.stopped {
+            return false;
+        }
+        let batch = Batch {
+            file: self.file.clone(),
+            decoder: self.decoder.clone(),
+            payload: Payload::EvtxChunk(Box::new(chunk), settings.clone()),
+        };
+        self.records += batch.len() as u64;
+        self.stopped = !(self.sink)(Chunk::Batch(batch));
+        !self.stopped
     }
 
     /// Reports a record that could not even be framed.
@@ -475,22 +499,18 @@ fn read_json_documents(opened: Opened, framer: &mut Framer<'_>) -> Result<(), St
     }
 }
 
-fn read_evtx(
-    input: &Input,
-    opened: Opened,
-    options: &Options,
-    framer: &mut Framer<'_>,
-) -> Result<(), String> {
-    let settings = ParserSettings::new()
-        .num_threads(options.evtx_threads)
-        .separate_json_attributes(false)
-        .indent(false);
+fn read_evtx(input: &Input, opened: Opened, framer: &mut Framer<'_>) -> Result<(), String> {
+    let settings = Arc::new(
+        ParserSettings::new()
+            .separate_json_attributes(false)
+            .indent(false),
+    );
     let invalid = |e: evtx::err::EvtxError| format!("not a valid EVTX file: {e}");
     match input {
         Input::File(path) if !opened.gzip => {
             drop(opened);
             let parser = EvtxParser::from_path(path as &Path).map_err(invalid)?;
-            frame_evtx(parser.with_configuration(settings), framer);
+            send_evtx_chunks(parser, &settings, framer);
         }
         _ => {
             let mut bytes = Vec::new();
@@ -499,21 +519,24 @@ fn read_evtx(
                 .read_to_end(&mut bytes)
                 .map_err(|e| format!("read failed: {e}"))?;
             let parser = EvtxParser::from_buffer(bytes).map_err(invalid)?;
-            frame_evtx(parser.with_configuration(settings), framer);
+            send_evtx_chunks(parser, &settings, framer);
         }
     }
     Ok(())
 }
 
-fn frame_evtx<T: Read + Seek + Send + 'static>(mut parser: EvtxParser<T>, framer: &mut Framer<'_>) {
-    let mut ordinal = 0u64;
-    for record in parser.serialized_records(|r| r.and_then(|r| r.into_json())) {
-        ordinal += 1;
-        let keep_going = match record {
-            Ok(r) => framer.push(r.event_record_id, r.data),
+/// Hands each 64 KiB chunk of an EVTX file to the workers unparsed.
+fn send_evtx_chunks<T: Read + Seek>(
+    mut parser: EvtxParser<T>,
+    settings: &Arc<ParserSettings>,
+    framer: &mut Framer<'_>,
+) {
+    for (number, chunk) in parser.chunks().enumerate() {
+        let keep_going = match chunk {
+            Ok(chunk) => framer.push_evtx_chunk(chunk, settings),
             Err(e) => framer.quarantine(
-                ordinal,
-                format!("EVTX record could not be parsed: {e}"),
+                number as u64 + 1,
+                format!("EVTX chunk {} could not be read: {e}", number + 1),
                 String::new(),
             ),
         };
@@ -521,6 +544,46 @@ fn frame_evtx<T: Read + Seek + Send + 'static>(mut parser: EvtxParser<T>, framer
             break;
         }
     }
+}
+
+/// Parses one EVTX chunk into records rendered as JSON (evtx_dump's layout);
+/// a record that does not parse becomes a quarantined record.
+pub(crate) fn evtx_frames(
+    mut chunk: evtx::EvtxChunkData,
+    settings: Arc<ParserSettings>,
+    file: &Arc<str>,
+) -> Vec<Result<Frame, Quarantined>> {
+    let quarantined = |record: u64, reason: String| Quarantined {
+        file: file.clone(),
+        record,
+        format: Format::Evtx,
+        reason,
+        original: String::new(),
+    };
+    let first = chunk.header.first_event_record_number;
+    let mut parsed = match chunk.parse(settings) {
+        Ok(parsed) => parsed,
+        Err(e) => {
+            return vec![Err(quarantined(
+                first,
+                format!("EVTX chunk could not be parsed: {e}"),
+            ))];
+        }
+    };
+    parsed
+        .iter()
+        .enumerate()
+        .map(|(i, record)| match record.and_then(|r| r.into_json()) {
+            Ok(r) => Ok(Frame {
+                record: r.event_record_id,
+                text: r.data,
+            }),
+            Err(e) => Err(quarantined(
+                first + i as u64,
+                format!("EVTX record could not be parsed: {e}"),
+            )),
+        })
+        .collect()
 }
 
 #[cfg(test)]

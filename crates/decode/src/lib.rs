@@ -52,8 +52,6 @@ use decoder::Decoder;
 pub struct Options {
     /// Force a format instead of recognising it (default: recognise).
     pub format: Option<Format>,
-    /// Threads the EVTX parser may use per file (default: 1).
-    pub evtx_threads: usize,
     /// Records per batch (default: 512).
     pub batch_size: usize,
 }
@@ -62,7 +60,6 @@ impl Default for Options {
     fn default() -> Self {
         Options {
             format: None,
-            evtx_threads: 1,
             batch_size: 512,
         }
     }
@@ -83,8 +80,27 @@ pub struct Batch {
     /// The input's name.
     pub file: Arc<str>,
     decoder: Arc<Decoder>,
-    /// The records.
-    pub frames: Vec<Frame>,
+    payload: Payload,
+}
+
+/// What a batch carries: records cut out by the reader, or a whole EVTX
+/// chunk that the worker decoding the batch parses (so EVTX parsing runs on
+/// every worker, not only on the reader).
+enum Payload {
+    Frames(Vec<Frame>),
+    EvtxChunk(Box<evtx::EvtxChunkData>, Arc<evtx::ParserSettings>),
+}
+
+impl std::fmt::Debug for Payload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Payload::Frames(frames) => f.debug_tuple("Frames").field(&frames.len()).finish(),
+            Payload::EvtxChunk(chunk, _) => f
+                .debug_tuple("EvtxChunk")
+                .field(&evtx_record_count(chunk))
+                .finish(),
+        }
+    }
 }
 
 impl Batch {
@@ -93,16 +109,47 @@ impl Batch {
         self.decoder.format()
     }
 
+    /// How many records the batch holds.
+    pub fn len(&self) -> usize {
+        match &self.payload {
+            Payload::Frames(frames) => frames.len(),
+            Payload::EvtxChunk(chunk, _) => evtx_record_count(chunk),
+        }
+    }
+
+    /// Whether the batch holds no records.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Decodes every record, in order. Each record's text moves into its
     /// event (or quarantined record), so nothing is copied.
     pub fn decode(self) -> impl Iterator<Item = Result<Event, Quarantined>> {
         let Batch {
             file,
             decoder,
-            frames,
+            payload,
         } = self;
-        frames.into_iter().map(move |f| decoder.decode(f, &file))
+        let frames = match payload {
+            Payload::Frames(frames) => frames.into_iter().map(Ok).collect::<Vec<_>>(),
+            Payload::EvtxChunk(chunk, settings) => input::evtx_frames(*chunk, settings, &file),
+        };
+        frames.into_iter().map(move |frame| match frame {
+            Ok(frame) => decoder.decode(frame, &file),
+            Err(quarantined) => Err(quarantined),
+        })
     }
+}
+
+fn evtx_record_count(chunk: &evtx::EvtxChunkData) -> usize {
+    let header = &chunk.header;
+    usize::try_from(
+        header
+            .last_event_record_number
+            .saturating_sub(header.first_event_record_number)
+            + 1,
+    )
+    .unwrap_or(0)
 }
 
 /// What reading an input produces, in order.

@@ -12,12 +12,13 @@ static DEFAULT_RULES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/default-
 
 /// Loads the built-in SigmaHQ rules (DRL 1.1; authors kept per rule).
 pub fn load_default(set: &mut RuleSet) {
+    let mut files = Vec::new();
     let result: Result<(), std::convert::Infallible> = for_each_default_rule(|name, body| {
-        set.add_text(name, &String::from_utf8_lossy(body));
+        files.push((name.to_owned(), String::from_utf8_lossy(body).into_owned()));
         Ok(())
     });
     match result {
-        Ok(()) => {}
+        Ok(()) => set.add_texts(&files),
         Err(never) => match never {},
     }
 }

@@ -63,10 +63,10 @@ fn field_key(name: &str) -> String {
 
 /// What compiling needs besides the rule.
 pub(crate) struct Context<'a> {
-    pub(crate) fields: &'a mut FieldTable,
+    pub(crate) fields: &'a FieldTable,
     /// Rule field → event field renames of this variant.
     pub(crate) renames: &'a [(String, String)],
-    pub(crate) placeholders: &'a dyn Fn(&str) -> Option<Vec<String>>,
+    pub(crate) placeholders: &'a (dyn Fn(&str) -> Option<Vec<String>> + Sync),
     /// Placeholders used without a value (collected for warnings).
     pub(crate) missing_placeholders: Vec<String>,
     /// Compile regular expressions now rather than on first use.
@@ -75,13 +75,41 @@ pub(crate) struct Context<'a> {
 
 impl Context<'_> {
     fn field(&mut self, name: &str) -> FieldId {
-        let mapped = self
-            .renames
-            .iter()
-            .find(|(from, _)| from == name)
-            .map_or(name, |(_, to)| to.as_str());
-        self.fields.intern(mapped)
+        let mut scratch = String::new();
+        self.fields
+            .lookup(rename(self.renames, name), &mut scratch)
+            .expect("every field name is interned before compiling (see field_names)")
     }
+}
+
+/// A rule field's name under a rename table.
+pub(crate) fn rename<'a>(renames: &'a [(String, String)], name: &'a str) -> &'a str {
+    renames
+        .iter()
+        .find(|(from, _)| from == name)
+        .map_or(name, |(_, to)| to.as_str())
+}
+
+/// Every field name a detection can look up: item fields and `fieldref`
+/// targets. Interned before compiling so compiling needs no mutation.
+pub(crate) fn field_names(detection: &Detection) -> impl Iterator<Item = &str> {
+    detection
+        .searches
+        .iter()
+        .flat_map(|s| s.alternatives.iter().flatten())
+        .flat_map(|item| {
+            let refs = item
+                .modifiers
+                .contains(&Modifier::FieldRef)
+                .then_some(item.values.iter())
+                .into_iter()
+                .flatten()
+                .filter_map(|v| match v {
+                    RawValue::Str(s) => Some(s.as_str()),
+                    _ => None,
+                });
+            item.field.as_deref().into_iter().chain(refs)
+        })
 }
 
 /// Compiles a detection (plus the filters' detections, ANDed) into a
@@ -414,20 +442,11 @@ fn take_contains(specs: &mut Vec<Vec<Matcher>>) -> Option<AnyContains> {
         });
     }
     specs.retain(|spec| !spec.is_empty());
-    // A contiguous NFA builds far faster than a DFA, and for a few dozen
-    // needles the automaton's SIMD prefilter does most of the searching.
-    let automaton = aho_corasick::AhoCorasick::builder()
-        .kind(Some(aho_corasick::AhoCorasickKind::ContiguousNFA))
-        .build(&needles)
-        .expect("contains lists stay far below aho-corasick's size limits");
     let literals = needles
         .into_iter()
         .map(|n| String::from_utf8_lossy(&n).into_owned())
         .collect();
-    Some(AnyContains {
-        automaton,
-        literals,
-    })
+    Some(AnyContains::new(literals))
 }
 
 fn value_text(value: &RawValue) -> String {

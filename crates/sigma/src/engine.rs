@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::eval::{Eval, Matched, Prepared};
 use crate::index::{self, Candidate, ClassIndex, FieldIndex, RuleView};
 use crate::mapping::{EventClass, Mapping};
+use crate::parallel;
 use crate::program::{ANY_FIELD, Program};
 use crate::rule::{Correlation, Filter, LogSourceSpec, Rule};
 use crate::ruleset::{Reject, RuleSet};
@@ -108,12 +109,32 @@ impl EngineBuilder {
     /// Compiles every rule of the set. Rules that fail to compile are
     /// listed in [`Engine::rejects`] with the parse rejects.
     pub fn build(&self, set: &RuleSet) -> Engine {
-        let mut fields = FieldTable::default();
-        for entry in &self.mapping.categories {
-            for (field, _) in &entry.conditions {
-                fields.intern(field);
-            }
-        }
+        let wanted: Vec<&Rule> = set.rules.iter().filter(|r| self.wanted(r)).collect();
+        let with_filters: Vec<(&Rule, Vec<&Filter>)> = wanted
+            .iter()
+            .map(|rule| {
+                (
+                    *rule,
+                    set.filters
+                        .iter()
+                        .filter(|f| filter_applies(f, rule))
+                        .collect(),
+                )
+            })
+            .collect();
+        let fields = self.intern_fields(&with_filters);
+        let lookup = |name: &str| self.placeholders.get(name).cloned();
+        // Compiling is independent per rule: spread it over the CPUs.
+        let compiled = parallel::map(&with_filters, |(rule, filters)| {
+            compile_rule(
+                rule,
+                filters,
+                &self.mapping,
+                &fields,
+                &lookup,
+                self.eager_regex,
+            )
+        });
         let mut engine = Engine {
             rules: Vec::new(),
             programs: Vec::new(),
@@ -122,23 +143,13 @@ impl EngineBuilder {
             indexes: Mutex::new(Indexes::default()),
             rejects: set.rejects.clone(),
             warnings: Vec::new(),
-            skipped: 0,
+            skipped: set.rules.len() - wanted.len(),
             correlations: set.correlations.clone(),
             prefilter: self.prefilter,
         };
-        let lookup = |name: &str| self.placeholders.get(name).cloned();
-        for rule in &set.rules {
-            if !self.wanted(rule) {
-                engine.skipped += 1;
-                continue;
-            }
-            let filters: Vec<&Filter> = set
-                .filters
-                .iter()
-                .filter(|f| filter_applies(f, rule))
-                .collect();
-            match engine.compile_rule(rule, &filters, &self.mapping, &lookup, self.eager_regex) {
-                Ok(()) => {}
+        for ((rule, _), outcome) in with_filters.iter().zip(compiled) {
+            match outcome {
+                Ok(output) => engine.add_rule(rule, output),
                 Err(error) => engine.rejects.push(Reject {
                     path: rule.meta.path.clone(),
                     id: rule.meta.id.clone(),
@@ -148,6 +159,28 @@ impl EngineBuilder {
             }
         }
         engine
+    }
+
+    /// Interns every field name compiling can ask for, under every rename
+    /// table, so that compiling needs only shared access.
+    fn intern_fields(&self, rules: &[(&Rule, Vec<&Filter>)]) -> FieldTable {
+        let mut fields = FieldTable::default();
+        for entry in &self.mapping.categories {
+            for (field, _) in &entry.conditions {
+                fields.intern(field);
+            }
+        }
+        for (rule, filters) in rules {
+            let detections =
+                std::iter::once(&rule.detection).chain(filters.iter().map(|f| &f.detection));
+            let names: Vec<&str> = detections.flat_map(compile::field_names).collect();
+            for renames in self.mapping.field_maps_for(&rule.logsource) {
+                for name in &names {
+                    fields.intern(compile::rename(&renames, name));
+                }
+            }
+        }
+        fields
     }
 
     fn wanted(&self, rule: &Rule) -> bool {
@@ -219,57 +252,33 @@ pub struct Engine {
 }
 
 impl Engine {
-    fn compile_rule(
-        &mut self,
-        rule: &Rule,
-        filters: &[&Filter],
-        mapping: &Mapping,
-        placeholders: &dyn Fn(&str) -> Option<Vec<String>>,
-        eager_regex: bool,
-    ) -> Result<(), Error> {
-        let filter_detections: Vec<_> = filters.iter().map(|f| &f.detection).collect();
-        let used = rule_fields(rule);
-        let mut variants = Vec::new();
-        let mut missing = Vec::new();
-        let mut plain = None;
-        for renames in mapping.field_maps_for(&rule.logsource) {
-            let touches = renames.iter().any(|(from, _)| used.contains(from));
-            if let (false, Some(program)) = (touches, plain) {
-                variants.push((renames, program));
-                continue;
-            }
-            let mut ctx = Context {
-                fields: &mut self.fields,
-                renames: &renames,
-                placeholders,
-                missing_placeholders: Vec::new(),
-                eager_regex,
-            };
-            let program = compile::compile(&rule.detection, &filter_detections, &mut ctx)?;
-            missing.extend(ctx.missing_placeholders);
-            let id = u32::try_from(self.programs.len()).expect("fewer than 4 billion programs");
-            self.programs.push(program);
-            plain.get_or_insert(id);
-            variants.push((renames, id));
-        }
-        missing.sort();
-        missing.dedup();
-        if !missing.is_empty() {
+    fn add_rule(&mut self, rule: &Rule, output: RuleOutput) {
+        let base = u32::try_from(self.programs.len()).expect("fewer than 4 billion programs");
+        self.programs.extend(output.programs);
+        if !output.missing_placeholders.is_empty() {
             self.warnings.push(Warning {
                 path: rule.meta.path.clone(),
                 id: rule.meta.id.clone(),
                 message: format!(
                     "placeholder {} has no value, so values using it match nothing; give it one with --placeholders",
-                    missing.iter().map(|m| format!("%{m}%")).collect::<Vec<_>>().join(", ")
+                    output
+                        .missing_placeholders
+                        .iter()
+                        .map(|m| format!("%{m}%"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ),
             });
         }
         self.rules.push(CompiledRule {
             info: Arc::new(rule_info(rule)),
             logsource: rule.logsource.clone(),
-            variants,
+            variants: output
+                .variants
+                .into_iter()
+                .map(|(renames, local)| (renames, base + local))
+                .collect(),
         });
-        Ok(())
     }
 
     /// The rules that compiled, in load order.
@@ -317,12 +326,12 @@ impl Engine {
     }
 
     fn class_index(&self, class: EventClass) -> Arc<ClassIndex> {
-        // A poisoned lock only means another thread panicked while building;
-        // the maps themselves are still consistent.
-        let mut indexes = self.indexes.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(index) = indexes.by_class.get(&class) {
+        if let Some(index) = self.lock_indexes().by_class.get(&class) {
             return Arc::clone(index);
         }
+        // Work out the candidates and build the index without holding the
+        // lock, so other threads keep matching meanwhile; if two threads
+        // build the same index, the first one stored wins.
         let views: Vec<RuleView<'_>> = self
             .rules
             .iter()
@@ -338,20 +347,24 @@ impl Engine {
                 .expect("guard fields are interned at build time")
         };
         let candidates = index::candidates(&class, &views, &self.mapping, &guard_field);
-        let index = match indexes.by_candidates.get(&candidates) {
-            Some(index) => Arc::clone(index),
-            None => {
-                let index = Arc::new(ClassIndex::build(
-                    candidates.clone(),
-                    &self.programs,
-                    self.prefilter,
-                ));
-                indexes.by_candidates.insert(candidates, Arc::clone(&index));
-                index
-            }
-        };
+        let shared = self.lock_indexes().by_candidates.get(&candidates).cloned();
+        let index = shared.unwrap_or_else(|| {
+            Arc::new(ClassIndex::build(
+                candidates.clone(),
+                &self.programs,
+                self.prefilter,
+            ))
+        });
+        let mut indexes = self.lock_indexes();
+        let index = Arc::clone(indexes.by_candidates.entry(candidates).or_insert(index));
         indexes.by_class.insert(class, Arc::clone(&index));
         index
+    }
+
+    fn lock_indexes(&self) -> std::sync::MutexGuard<'_, Indexes> {
+        // A poisoned lock only means another thread panicked while holding
+        // it; the maps themselves are always consistent.
+        self.indexes.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -361,6 +374,54 @@ impl Engine {
 struct Indexes {
     by_class: FxHashMap<EventClass, Arc<ClassIndex>>,
     by_candidates: FxHashMap<Vec<Candidate>, Arc<ClassIndex>>,
+}
+
+/// One rule compiled: its programs (one per rename table that touches its
+/// fields) and, for every rename table, which of them to use.
+struct RuleOutput {
+    programs: Vec<Program>,
+    variants: Vec<(Vec<(String, String)>, u32)>,
+    missing_placeholders: Vec<String>,
+}
+
+fn compile_rule(
+    rule: &Rule,
+    filters: &[&Filter],
+    mapping: &Mapping,
+    fields: &FieldTable,
+    placeholders: &(dyn Fn(&str) -> Option<Vec<String>> + Sync),
+    eager_regex: bool,
+) -> Result<RuleOutput, Error> {
+    let filter_detections: Vec<_> = filters.iter().map(|f| &f.detection).collect();
+    let used = rule_fields(rule);
+    let mut output = RuleOutput {
+        programs: Vec::new(),
+        variants: Vec::new(),
+        missing_placeholders: Vec::new(),
+    };
+    for renames in mapping.field_maps_for(&rule.logsource) {
+        let touches = renames.iter().any(|(from, _)| used.contains(from));
+        if !touches && !output.programs.is_empty() {
+            output.variants.push((renames, 0));
+            continue;
+        }
+        let mut ctx = Context {
+            fields,
+            renames: &renames,
+            placeholders,
+            missing_placeholders: Vec::new(),
+            eager_regex,
+        };
+        let program = compile::compile(&rule.detection, &filter_detections, &mut ctx)?;
+        output.missing_placeholders.extend(ctx.missing_placeholders);
+        output
+            .variants
+            .push((renames, output.programs.len() as u32));
+        output.programs.push(program);
+    }
+    output.missing_placeholders.sort();
+    output.missing_placeholders.dedup();
+    Ok(output)
 }
 
 fn rule_info(rule: &Rule) -> RuleInfo {

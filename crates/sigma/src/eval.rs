@@ -265,10 +265,7 @@ impl<'a> Eval<'a> {
         if all {
             return specs.iter().all(spec_hit);
         }
-        let any_hit = any.is_some_and(|a| {
-            vals.iter()
-                .any(|v| a.automaton.is_match(self.prepared.text(v).1))
-        });
+        let any_hit = any.is_some_and(|a| vals.iter().any(|v| a.is_match(self.prepared.text(v).1)));
         any_hit || specs.iter().any(spec_hit)
     }
 
@@ -297,8 +294,7 @@ impl<'a> Eval<'a> {
             let mut texts = Vec::new();
             collect_texts(value, &mut texts);
             let hit = texts.iter().any(|(original, lower)| {
-                any.as_ref()
-                    .is_some_and(|a| a.automaton.is_match(lower.as_str()))
+                any.as_ref().is_some_and(|a| a.is_match(lower.as_str()))
                     || specs.iter().flatten().any(|m| m.is_match(original, lower))
             });
             if hit {

@@ -54,6 +54,7 @@ mod index;
 mod literal;
 mod mapping;
 mod modifier;
+mod parallel;
 mod pattern;
 mod program;
 mod rule;

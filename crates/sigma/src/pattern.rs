@@ -27,22 +27,33 @@ impl SigmaStr {
     /// Parses a rule value: `*` and `?` are wildcards, `\*`, `\?` and `\\`
     /// are the escaped characters, a `\` before anything else is literal.
     pub(crate) fn parse(text: &str) -> Self {
-        let mut out = SigmaStr::default();
-        let mut chars = text.chars().peekable();
-        while let Some(c) = chars.next() {
-            match c {
-                '\\' => match chars.peek() {
-                    Some(&next @ ('*' | '?' | '\\')) => {
-                        chars.next();
-                        out.push_char(next);
-                    }
-                    _ => out.push_char('\\'),
-                },
-                '*' => out.toks.push(Tok::Star),
-                '?' => out.toks.push(Tok::One),
-                c => out.push_char(c),
-            }
+        if !text.contains(['\\', '*', '?']) {
+            return SigmaStr::literal(text);
         }
+        let mut out = SigmaStr::default();
+        let bytes = text.as_bytes();
+        let mut run_start = 0;
+        let mut i = 0;
+        // The special characters are ASCII, so byte positions are always on
+        // character boundaries.
+        while i < bytes.len() {
+            let (token, skip) = match (bytes[i], bytes.get(i + 1)) {
+                (b'\\', Some(&(next @ (b'*' | b'?' | b'\\')))) => (Some(Err(next)), 2),
+                (b'*', _) => (Some(Ok(Tok::Star)), 1),
+                (b'?', _) => (Some(Ok(Tok::One)), 1),
+                _ => (None, 1),
+            };
+            if let Some(token) = token {
+                out.push_bytes(&bytes[run_start..i]);
+                match token {
+                    Ok(wildcard) => out.toks.push(wildcard),
+                    Err(escaped) => out.push_bytes(&[escaped]),
+                }
+                run_start = i + skip;
+            }
+            i += skip;
+        }
+        out.push_bytes(&bytes[run_start..]);
         out
     }
 
@@ -59,6 +70,9 @@ impl SigmaStr {
     }
 
     fn push_bytes(&mut self, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
         if let Some(Tok::Lit(last)) = self.toks.last_mut() {
             last.extend_from_slice(bytes);
         } else {

@@ -6,6 +6,8 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use std::sync::OnceLock;
 
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+
 use regex::{Regex, RegexBuilder};
 
 use crate::pattern::StrMatcher;
@@ -87,12 +89,36 @@ pub(crate) enum Test {
 
 /// The case-insensitive `contains` values of a predicate in one automaton,
 /// so a long list costs one scan of the value instead of one per entry. The
-/// matchers it covers are left out of `specs`.
+/// matchers it covers are left out of `specs`. The automaton is built on
+/// first use, as most rules are never evaluated on a given input.
 #[derive(Debug)]
 pub(crate) struct AnyContains {
-    pub(crate) automaton: aho_corasick::AhoCorasick,
-    /// The lower-cased needles, for the pre-filter index.
+    /// The lower-cased needles (also used by the pre-filter index).
     pub(crate) literals: Vec<String>,
+    automaton: OnceLock<AhoCorasick>,
+}
+
+impl AnyContains {
+    pub(crate) fn new(literals: Vec<String>) -> Self {
+        AnyContains {
+            literals,
+            automaton: OnceLock::new(),
+        }
+    }
+
+    /// Whether lower-cased text contains one of the needles.
+    pub(crate) fn is_match(&self, lower: &str) -> bool {
+        self.automaton
+            .get_or_init(|| {
+                // A contiguous NFA builds far faster than a DFA, and for a few
+                // dozen needles its SIMD prefilter does most of the search.
+                AhoCorasick::builder()
+                    .kind(Some(AhoCorasickKind::ContiguousNFA))
+                    .build(&self.literals)
+                    .expect("contains lists stay far below aho-corasick's size limits")
+            })
+            .is_match(lower)
+    }
 }
 
 /// How a `fieldref` compares.

@@ -148,7 +148,7 @@ pub fn run(args: Args, _lang: Lang) -> Result<()> {
     drop(std::fs::remove_file(&big));
 
     if evtx.is_dir() {
-        let evtx_events = count_evtx_events(&me, &evtx)?;
+        let evtx_events = count_evtx_events(&evtx);
         let baseline = match &rsigma {
             Some(bin) => Some(rsigma_evtx_rate(bin, &rules_dir, &evtx, work.path())?),
             None => None,
@@ -378,15 +378,8 @@ fn wait_with_rusage(pid: u32) -> Result<(bool, u64)> {
 }
 
 /// Events in the EVTX corpus, counted by decoding it once.
-fn count_evtx_events(me: &Path, dir: &Path) -> Result<u64> {
-    let output = Command::new(me)
-        .args(["decode", "--no-progress", "--format", "csv"])
-        .arg(dir)
-        .stderr(Stdio::null())
-        .output()
-        .context("cannot run gsoc decode")?;
-    let lines = output.stdout.iter().filter(|b| **b == b'\n').count() as u64;
-    Ok(lines.saturating_sub(1))
+fn count_evtx_events(dir: &Path) -> u64 {
+    walk_evtx(dir).iter().map(|f| count_events(f)).sum()
 }
 
 /// rsigma reads one EVTX file per run and loads its rules each time, so its
@@ -405,7 +398,7 @@ fn rsigma_evtx_rate(bin: &Path, rules: &Path, evtx: &Path, work: &Path) -> Resul
     let mut seconds = 0f64;
     for (_, file) in files.iter().take(4) {
         let m = time_process(rsigma_command(bin, rules, file), true)?;
-        let n = count_one_evtx(file)?;
+        let n = count_events(file);
         events += n;
         seconds += m.elapsed.saturating_sub(load).as_secs_f64();
     }
@@ -423,17 +416,17 @@ fn walk_evtx(dir: &Path) -> Vec<PathBuf> {
         .collect()
 }
 
-fn count_one_evtx(file: &Path) -> Result<u64> {
+fn count_events(file: &Path) -> u64 {
     let mut n = 0;
     gsoc_decode::read_input(
         &gsoc_decode::Input::File(file.to_owned()),
         &gsoc_decode::Options::default(),
         &mut |chunk| {
             if let gsoc_decode::Chunk::Batch(b) = chunk {
-                n += b.frames.len() as u64;
+                n += b.decode().filter(Result::is_ok).count() as u64;
             }
             true
         },
     );
-    Ok(n)
+    n
 }

@@ -83,7 +83,6 @@ impl InputArgs {
     pub fn options(&self) -> gsoc_decode::Options {
         gsoc_decode::Options {
             format: self.input_format.map(Format::from),
-            evtx_threads: 1,
             ..gsoc_decode::Options::default()
         }
     }
