@@ -38,7 +38,7 @@ impl SigmaStr {
         // character boundaries.
         while i < bytes.len() {
             let (token, skip) = match (bytes[i], bytes.get(i + 1)) {
-                (b'\\', Some(&(next @ (b'*' | b'?' | b'\\')))) => (Some(Err(next)), 2),
+                (b'\\', Some(&next @ (b'*' | b'?' | b'\\'))) => (Some(Err(next)), 2),
                 (b'*', _) => (Some(Ok(Tok::Star)), 1),
                 (b'?', _) => (Some(Ok(Tok::One)), 1),
                 _ => (None, 1),
