@@ -31,6 +31,14 @@ pub enum Input {
     File(PathBuf),
     /// Standard input.
     Stdin,
+    /// Bytes already in memory (a message received over the network, a test
+    /// fixture, a fuzzer's input), with the name to report.
+    Memory {
+        /// The name used in reports.
+        name: String,
+        /// The content.
+        bytes: Arc<[u8]>,
+    },
 }
 
 impl Input {
@@ -39,6 +47,7 @@ impl Input {
         match self {
             Input::File(p) => p.display().to_string(),
             Input::Stdin => "-".to_owned(),
+            Input::Memory { name, .. } => name.clone(),
         }
     }
 }
@@ -164,6 +173,7 @@ fn open(input: &Input) -> io::Result<Opened> {
     let mut raw: Box<dyn Read + Send> = match input {
         Input::File(path) => Box::new(File::open(path)?),
         Input::Stdin => Box::new(io::stdin()),
+        Input::Memory { bytes, .. } => Box::new(Cursor::new(Arc::clone(bytes))),
     };
     let head = read_head(&mut raw)?;
     if !head.starts_with(&GZIP_MAGIC) {

@@ -14,11 +14,12 @@
 //! # Example
 //!
 //! ```
-//! use gsoc_decode::{Chunk, Options, decode_text};
+//! use gsoc_decode::{Chunk, Options, read_bytes};
 //! use gsoc_event::Format;
 //!
 //! let mut events = Vec::new();
-//! decode_text("dns.log", "#fields\tts\tquery\n1528134000.0\texample.org\n", &Options::default(), &mut |chunk| {
+//! let log = "#fields\tts\tquery\n1528134000.0\texample.org\n";
+//! read_bytes("dns.log", log.as_bytes(), &Options::default(), &mut |chunk| {
 //!     if let Chunk::Batch(batch) = chunk {
 //!         events.extend(batch.decode().filter_map(Result::ok));
 //!     }
@@ -217,37 +218,17 @@ impl std::fmt::Display for Problem {
     }
 }
 
-/// Decodes text held in memory as if it were a file named `name` (for tests,
-/// fuzzing and small inputs).
-pub fn decode_text(name: &str, text: &str, options: &Options, sink: &mut dyn FnMut(Chunk) -> bool) {
-    let path = std::env::temp_dir().join(format!(
-        "gsoc-decode-{}-{}",
-        std::process::id(),
-        sanitize(name)
-    ));
-    let result = std::fs::write(&path, text);
-    match result {
-        Ok(()) => {
-            read_input(&Input::File(path.clone()), options, sink);
-            let _ = std::fs::remove_file(&path);
-        }
-        Err(e) => {
-            sink(Chunk::Problem(Problem {
-                file: Arc::from(name),
-                message: format!("cannot stage text for decoding: {e}"),
-            }));
-        }
-    }
-}
-
-fn sanitize(name: &str) -> String {
-    name.chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '.' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
+/// Reads bytes held in memory as if they were a file named `name` (a
+/// message received over the network, a fixture, a fuzzer's input).
+pub fn read_bytes(
+    name: &str,
+    bytes: impl Into<Arc<[u8]>>,
+    options: &Options,
+    sink: &mut dyn FnMut(Chunk) -> bool,
+) {
+    let input = Input::Memory {
+        name: name.to_owned(),
+        bytes: bytes.into(),
+    };
+    read_input(&input, options, sink);
 }

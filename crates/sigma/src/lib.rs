@@ -61,6 +61,7 @@ mod rule;
 mod ruleset;
 mod yaml;
 
+pub use condition::{Cond, CondError, OfTarget, Quantifier, parse as parse_condition};
 pub use engine::{Engine, EngineBuilder, Session, Warning, parse_placeholders};
 pub use error::{Error, ErrorKind};
 pub use mapping::Mapping;

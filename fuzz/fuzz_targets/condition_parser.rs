@@ -1,0 +1,10 @@
+//! Any text as a Sigma condition.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    if let Ok(text) = std::str::from_utf8(data) {
+        let _ = gsoc_sigma::parse_condition(text);
+    }
+});
