@@ -33,11 +33,19 @@ impl NameMapper for WindowsNames {
 
 fn evtx_name(rest: &str) -> Option<Text> {
     if let Some(system) = rest.strip_prefix("System.") {
-        let parts: Vec<&str> = system
+        // `Provider.#attributes.Name` becomes `Provider_Name`, built in place
+        // (this runs for every System value of every event).
+        let mut name = Text::default();
+        for part in system
             .split('.')
             .filter(|p| *p != "#attributes" && *p != "#text")
-            .collect();
-        return Some(Text::from(parts.join("_")));
+        {
+            if !name.is_empty() {
+                name.push('_');
+            }
+            name.push_str(part);
+        }
+        return Some(name);
     }
     if let Some(data) = rest.strip_prefix("EventData.") {
         return data_name(data);

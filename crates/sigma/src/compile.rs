@@ -20,6 +20,9 @@ use crate::yaml::Pos;
 #[derive(Debug, Default)]
 pub(crate) struct FieldTable {
     ids: FxHashMap<String, FieldId>,
+    /// The names exactly as rules write them: events nearly always use the
+    /// same spelling, so most lookups hit here without normalising.
+    exact: FxHashMap<String, FieldId>,
 }
 
 impl FieldTable {
@@ -31,6 +34,7 @@ impl FieldTable {
         }
         let id = FieldId::try_from(self.ids.len()).expect("fewer than 4 billion field names");
         self.ids.insert(key, id);
+        self.exact.insert(name.to_owned(), id);
         id
     }
 
@@ -38,6 +42,9 @@ impl FieldTable {
     /// per lookup.
     #[inline]
     pub(crate) fn lookup(&self, name: &str, scratch: &mut String) -> Option<FieldId> {
+        if let Some(id) = self.exact.get(name) {
+            return Some(*id);
+        }
         scratch.clear();
         if name.contains(' ') {
             scratch.extend(name.chars().filter(|c| *c != ' '));
