@@ -45,6 +45,21 @@ impl Format {
         Format::Json,
     ];
 
+    /// A one-line description, for help texts.
+    pub fn description(self) -> &'static str {
+        match self {
+            Format::Evtx => "Windows EVTX",
+            Format::WinJson => "Windows events as JSON (evtx_dump, Winlogbeat, NXLog, Mordor)",
+            Format::Eve => "Suricata EVE JSON",
+            Format::ZeekTsv => "Zeek TSV with #fields headers",
+            Format::ZeekJson => "Zeek or Corelight JSON",
+            Format::Syslog => "syslog (RFC 3164 or 5424)",
+            Format::Cef => "Common Event Format",
+            Format::AccessLog => "web server access logs",
+            Format::Json => "any JSON object per record",
+        }
+    }
+
     /// The name used on the command line and in output.
     pub fn as_str(self) -> &'static str {
         match self {

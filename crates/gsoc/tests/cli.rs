@@ -365,3 +365,27 @@ fn help_explains_every_flag() {
         assert!(help.contains(flag), "{flag} missing from help:\n{help}");
     }
 }
+
+#[test]
+fn input_format_overrides_recognition() {
+    let dir = Dir::new();
+    let log = dir.write(
+        "eve.json",
+        "{\"timestamp\":\"2021-06-06T15:59:39.420497+0200\",\"event_type\":\"dns\",\"src_ip\":\"10.0.0.1\",\"dns\":{\"rrname\":\"example.org\"}}\n",
+    );
+    let auto = json_lines(&run_ok(dir.gsoc(&["decode"]).arg(&log)));
+    assert_eq!(auto[0]["format"], "eve");
+    assert_eq!(auto[0]["normalized"]["query.hostname"], "example.org");
+    let forced = json_lines(&run_ok(
+        dir.gsoc(&["decode", "--input-format", "json"]).arg(&log),
+    ));
+    assert_eq!(forced[0]["format"], "json");
+    assert_eq!(forced[0]["fields"]["dns.rrname"], "example.org");
+    let out = run_ok(dir.gsoc(&["decode", "--input-format", "syslog"]).arg(&log));
+    assert!(json_lines(&out).is_empty());
+    assert!(
+        stderr(&out).contains("1  records that failed to decode"),
+        "{}",
+        stderr(&out)
+    );
+}

@@ -10,7 +10,7 @@ use gsoc_decode::{Event, Quarantined, expand};
 use super::InputArgs;
 use crate::locale::Lang;
 use crate::output::{self, OutputFormat};
-use crate::pipeline::{self, Item};
+use crate::pipeline::{self, Item, Tracker};
 use crate::progress::Progress;
 use crate::summary::Summary;
 
@@ -34,67 +34,40 @@ pub struct Args {
 pub fn run(args: Args, lang: Lang) -> Result<()> {
     let started = Instant::now();
     let (inputs, problems) = expand(&args.input.paths);
-    let mut summary = Summary::new(lang, 0, 0);
-    problems.iter().for_each(|p| summary.problem(p));
+    let mut tracker = Tracker {
+        summary: Summary::new(lang, 0, 0),
+        progress: Progress::new(inputs.len(), args.input.no_progress),
+    };
+    problems.iter().for_each(|p| tracker.summary.problem(p));
     let out: Box<dyn Write> = Box::new(BufWriter::new(std::io::stdout().lock()));
     let mut writer = output::event_writer(args.format, lang, out);
-    let mut progress = Progress::new(inputs.len(), args.input.no_progress);
-    let mut io_error = None;
-    pipeline::run(
+    let outcome = pipeline::run_until_error(
         &inputs,
         &args.input.options(),
         args.input.threads(),
         || (),
         |(), batch| batch.decode().collect::<Vec<Result<Event, Quarantined>>>(),
         |item| {
-            let step = match item {
-                Item::Done(events) => {
-                    progress.add_events(events.len() as u64);
-                    events.into_iter().try_for_each(|e| match e {
-                        Ok(event) => {
-                            summary.events(1, 0);
-                            writer.write(&event)
-                        }
-                        Err(q) => {
-                            summary.quarantined(&q);
-                            Ok(())
-                        }
-                    })
-                }
-                Item::Quarantined(q) => {
-                    summary.quarantined(&q);
-                    Ok(())
-                }
-                Item::End => {
-                    summary.file_done();
-                    progress.file_done();
-                    Ok(())
-                }
-                Item::Problem(p) => {
-                    summary.problem(&p);
-                    progress.file_done();
-                    Ok(())
-                }
-                Item::Start { file, format } => {
-                    summary.file_start(format);
-                    progress.file_start(&file);
-                    Ok(())
-                }
+            tracker.track(&item);
+            let Item::Done(events) = item else {
+                return Ok(());
             };
-            match step {
-                Ok(()) => true,
-                Err(e) => {
-                    io_error = Some(e);
-                    false
+            tracker.progress.add_events(events.len() as u64);
+            for decoded in events {
+                match decoded {
+                    Ok(event) => {
+                        tracker.summary.events(1, 0);
+                        writer.write(&event)?;
+                    }
+                    Err(q) => tracker.summary.quarantined(&q),
                 }
             }
+            Ok(())
         },
     );
-    progress.finish();
-    if let Some(e) = io_error {
-        return Err(e).context("cannot write output");
-    }
+    tracker.progress.finish();
+    outcome.context("cannot write output")?;
     writer.finish().context("cannot write output")?;
-    summary.print(started.elapsed());
+    tracker.summary.print(started.elapsed());
     Ok(())
 }

@@ -14,7 +14,7 @@ use jiff::Timestamp;
 use super::InputArgs;
 use crate::locale::Lang;
 use crate::output::{self, OutputFormat};
-use crate::pipeline::{self, Item};
+use crate::pipeline::{self, Item, Tracker};
 use crate::progress::Progress;
 use crate::rules::{self, RuleOptions};
 use crate::summary::Summary;
@@ -108,8 +108,11 @@ pub fn run(args: Args, lang: Lang) -> Result<()> {
     report_rules(&engine);
 
     let (inputs, problems) = expand(&args.input.paths);
-    let mut summary = Summary::new(lang, engine.rule_count(), engine.rejects().len());
-    problems.iter().for_each(|p| summary.problem(p));
+    let mut tracker = Tracker {
+        summary: Summary::new(lang, engine.rule_count(), engine.rejects().len()),
+        progress: Progress::new(inputs.len(), args.input.no_progress),
+    };
+    problems.iter().for_each(|p| tracker.summary.problem(p));
 
     let format = OutputFormat::resolve(args.format);
     let (out, color): (Box<dyn Write>, bool) = match &args.output {
@@ -133,41 +136,25 @@ pub fn run(args: Args, lang: Lang) -> Result<()> {
         }
         None => None,
     };
-    let mut progress = Progress::new(inputs.len(), args.input.no_progress);
     let (from, to) = (args.from, args.to);
-    let mut io_error = None;
-    pipeline::run(
+    let outcome = pipeline::run_until_error(
         &inputs,
         &args.input.options(),
         args.input.threads(),
         || engine.session(),
         |session, batch| detect_batch(session, batch, from, to),
         |item| {
-            let result = consume(
-                item,
-                &mut *writer,
-                &mut summary,
-                &mut progress,
-                quarantine.as_mut(),
-            );
-            match result {
-                Ok(()) => true,
-                Err(e) => {
-                    io_error = Some(e);
-                    false
-                }
-            }
+            tracker.track(&item);
+            write_item(item, &mut *writer, &mut tracker, quarantine.as_mut())
         },
     );
-    progress.finish();
-    if let Some(e) = io_error {
-        return Err(e).context("cannot write output");
-    }
+    tracker.progress.finish();
+    outcome.context("cannot write output")?;
     writer.finish().context("cannot write output")?;
     if let Some(q) = quarantine.as_mut() {
         q.flush().context("cannot write the quarantine file")?;
     }
-    summary.print(started.elapsed());
+    tracker.summary.print(started.elapsed());
     Ok(())
 }
 
@@ -207,35 +194,38 @@ fn in_range(time: Option<Timestamp>, from: Option<Timestamp>, to: Option<Timesta
     from.is_none_or(|f| t >= f) && to.is_none_or(|end| t < end)
 }
 
-fn consume(
+/// Writes what an item adds to the output and the quarantine file (the
+/// tracker has counted the rest).
+fn write_item(
     item: Item<BatchResult>,
     writer: &mut dyn output::DetectionWriter,
-    summary: &mut Summary,
-    progress: &mut Progress,
-    quarantine: Option<&mut BufWriter<File>>,
+    tracker: &mut Tracker,
+    mut quarantine: Option<&mut BufWriter<File>>,
 ) -> Result<()> {
     match item {
-        Item::Start { file, format } => {
-            summary.file_start(format);
-            progress.file_start(&file);
-        }
         Item::Done(result) => {
-            progress.add_events(result.events);
-            summary.events(result.events, result.out_of_range);
+            tracker.progress.add_events(result.events);
+            tracker.summary.events(result.events, result.out_of_range);
             for d in &result.detections {
                 writer.write(d)?;
-                summary.detection(d);
+                tracker.summary.detection(d);
             }
-            write_quarantined(&result.quarantined, summary, quarantine)?;
+            for q in &result.quarantined {
+                tracker.summary.quarantined(q);
+            }
+            if let Some(file) = quarantine.as_deref_mut() {
+                result
+                    .quarantined
+                    .iter()
+                    .try_for_each(|q| write_quarantined(file, q))?;
+            }
         }
-        Item::Quarantined(q) => write_quarantined(std::slice::from_ref(&q), summary, quarantine)?,
-        Item::End => {
-            summary.file_done();
-            progress.file_done();
+        Item::Quarantined(q) => {
+            if let Some(file) = quarantine {
+                write_quarantined(file, &q)?;
+            }
         }
         Item::Problem(p) => {
-            summary.problem(&p);
-            progress.file_done();
             if let Some(file) = quarantine {
                 let line =
                     serde_json::json!({"file": &*p.file, "record": null, "reason": p.message});
@@ -243,27 +233,17 @@ fn consume(
                 file.write_all(b"\n")?;
             }
         }
+        Item::Start { .. } | Item::End => {}
     }
     Ok(())
 }
 
-fn write_quarantined(
-    records: &[Quarantined],
-    summary: &mut Summary,
-    file: Option<&mut BufWriter<File>>,
-) -> Result<()> {
-    for q in records {
-        summary.quarantined(q);
-    }
-    if let Some(file) = file {
-        for q in records {
-            let line = serde_json::json!({
-                "file": &*q.file, "record": q.record, "format": q.format, "reason": q.reason, "original": q.original,
-            });
-            serde_json::to_writer(&mut *file, &line)?;
-            file.write_all(b"\n")?;
-        }
-    }
+fn write_quarantined(file: &mut BufWriter<File>, q: &Quarantined) -> Result<()> {
+    let line = serde_json::json!({
+        "file": &*q.file, "record": q.record, "format": q.format, "reason": q.reason, "original": q.original,
+    });
+    serde_json::to_writer(&mut *file, &line)?;
+    file.write_all(b"\n")?;
     Ok(())
 }
 

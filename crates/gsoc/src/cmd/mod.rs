@@ -8,44 +8,32 @@ pub mod rules;
 use std::path::PathBuf;
 
 use clap::ValueEnum;
+use clap::builder::PossibleValue;
 use gsoc_event::Format;
 
-/// `--input-format` values.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum InputFormat {
-    /// Windows EVTX.
-    Evtx,
-    /// Windows events as JSON (evtx_dump, Winlogbeat, NXLog, Mordor).
-    WinJson,
-    /// Suricata EVE JSON.
-    Eve,
-    /// Zeek TSV with #fields headers.
-    ZeekTsv,
-    /// Zeek or Corelight JSON.
-    ZeekJson,
-    /// Syslog (RFC 3164 or 5424).
-    Syslog,
-    /// Common Event Format.
-    Cef,
-    /// Web server access logs.
-    AccessLog,
-    /// Any JSON object per record.
-    Json,
-}
+/// `--input-format` values: the decoder formats, named and described as
+/// the event model names and describes them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InputFormat(pub Format);
 
-impl From<InputFormat> for Format {
-    fn from(f: InputFormat) -> Format {
-        match f {
-            InputFormat::Evtx => Format::Evtx,
-            InputFormat::WinJson => Format::WinJson,
-            InputFormat::Eve => Format::Eve,
-            InputFormat::ZeekTsv => Format::ZeekTsv,
-            InputFormat::ZeekJson => Format::ZeekJson,
-            InputFormat::Syslog => Format::Syslog,
-            InputFormat::Cef => Format::Cef,
-            InputFormat::AccessLog => Format::AccessLog,
-            InputFormat::Json => Format::Json,
-        }
+impl ValueEnum for InputFormat {
+    fn value_variants<'a>() -> &'a [Self] {
+        const ALL: [InputFormat; 9] = [
+            InputFormat(Format::ALL[0]),
+            InputFormat(Format::ALL[1]),
+            InputFormat(Format::ALL[2]),
+            InputFormat(Format::ALL[3]),
+            InputFormat(Format::ALL[4]),
+            InputFormat(Format::ALL[5]),
+            InputFormat(Format::ALL[6]),
+            InputFormat(Format::ALL[7]),
+            InputFormat(Format::ALL[8]),
+        ];
+        &ALL
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.0.as_str()).help(self.0.description()))
     }
 }
 
@@ -82,7 +70,7 @@ impl InputArgs {
     /// Decoder options.
     pub fn options(&self) -> gsoc_decode::Options {
         gsoc_decode::Options {
-            format: self.input_format.map(Format::from),
+            format: self.input_format.map(|f| f.0),
             ..gsoc_decode::Options::default()
         }
     }
