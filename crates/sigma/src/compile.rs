@@ -639,15 +639,21 @@ fn pred_atoms(pred: &Pred) -> Option<Vec<Atom>> {
     let spec_atoms = |spec: &Vec<Matcher>| -> Option<Vec<Atom>> {
         let mut out = Vec::new();
         for m in spec {
-            let literals = match m {
-                Matcher::Str { matcher, .. } => vec![matcher.longest_literal()?],
-                Matcher::Regex(_, required) => required.clone()?,
+            let (literals, exact) = match m {
+                Matcher::Str { matcher, .. } => {
+                    (vec![matcher.longest_literal()?], matcher.is_exact())
+                }
+                Matcher::Regex(_, required) => (required.clone()?, false),
                 _ => return None,
             };
             if literals.iter().any(String::is_empty) {
                 return None;
             }
-            out.extend(literals.into_iter().map(|literal| Atom { field, literal }));
+            out.extend(literals.into_iter().map(|literal| Atom {
+                field,
+                literal,
+                exact,
+            }));
         }
         (!out.is_empty()).then_some(out)
     };
@@ -665,6 +671,7 @@ fn pred_atoms(pred: &Pred) -> Option<Vec<Atom>> {
         out.extend(any.literals.iter().map(|literal| Atom {
             field,
             literal: literal.clone(),
+            exact: false,
         }));
     }
     (!out.is_empty()).then_some(out)

@@ -584,14 +584,22 @@ impl Session<'_> {
             self.generation = 1;
         }
         let (marks, hits, generation) = (&mut self.marks, &mut self.hits, self.generation);
+        let mut mark = |targets: &[u32]| {
+            for &target in targets {
+                let mark = &mut marks[target as usize];
+                if *mark != generation {
+                    *mark = generation;
+                    hits.push(target);
+                }
+            }
+        };
         let mut scan = |field_index: &FieldIndex, text: &str| {
-            for m in field_index.automaton.find_overlapping_iter(text) {
-                for &target in &field_index.targets[m.pattern().as_usize()] {
-                    let mark = &mut marks[target as usize];
-                    if *mark != generation {
-                        *mark = generation;
-                        hits.push(target);
-                    }
+            if let Some(targets) = field_index.exact.get(text) {
+                mark(targets);
+            }
+            if let Some(automaton) = &field_index.automaton {
+                for m in automaton.find_overlapping_iter(text) {
+                    mark(&field_index.targets[m.pattern().as_usize()]);
                 }
             }
         };

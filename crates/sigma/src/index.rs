@@ -27,9 +27,13 @@ pub(crate) struct Candidate {
 /// The automaton for one field.
 #[derive(Debug)]
 pub(crate) struct FieldIndex {
-    pub(crate) automaton: AhoCorasick,
+    /// The literals to find inside values, when there are any.
+    pub(crate) automaton: Option<AhoCorasick>,
     /// For each pattern, the candidates it admits.
     pub(crate) targets: Vec<Vec<u32>>,
+    /// Whole lower-cased values (from exact matches) and the candidates each
+    /// admits: one hash lookup per value instead of a scan.
+    pub(crate) exact: FxHashMap<Box<str>, Vec<u32>>,
 }
 
 /// Everything the engine needs for one class of events.
@@ -145,41 +149,61 @@ impl ClassIndex {
     }
 
     fn build_automata(&mut self, programs: &[Program], prefilter: bool) {
-        let mut per_field: FxHashMap<FieldId, FxHashMap<&str, Vec<u32>>> = FxHashMap::default();
+        let mut per_field: FxHashMap<FieldId, FieldLiterals<'_>> = FxHashMap::default();
         for (i, candidate) in self.candidates.iter().enumerate() {
             let i = i as u32;
             let program = &programs[candidate.program as usize];
             self.needs_all_values |= program.preds.iter().any(|p| p.field.is_none());
-            match program.required.as_ref().filter(|_| prefilter) {
-                None => self.always.push(i),
-                Some(atoms) => {
-                    for atom in atoms {
-                        let targets = per_field
-                            .entry(atom.field)
-                            .or_default()
-                            .entry(truncate(&atom.literal))
-                            .or_default();
-                        if targets.last() != Some(&i) {
-                            targets.push(i);
-                        }
-                    }
+            let Some(atoms) = program.required.as_ref().filter(|_| prefilter) else {
+                self.always.push(i);
+                continue;
+            };
+            for atom in atoms {
+                let literals = per_field.entry(atom.field).or_default();
+                let targets = if atom.exact {
+                    literals.exact.entry(&atom.literal).or_default()
+                } else {
+                    literals.inner.entry(truncate(&atom.literal)).or_default()
+                };
+                if targets.last() != Some(&i) {
+                    targets.push(i);
                 }
             }
         }
         let mut fields: Vec<_> = per_field.into_iter().collect();
         fields.sort_by_key(|(f, _)| *f);
         for (field, literals) in fields {
-            let mut literals: Vec<_> = literals.into_iter().collect();
-            literals.sort();
-            let automaton = AhoCorasickBuilder::new()
-                .match_kind(MatchKind::Standard)
-                .build(literals.iter().map(|(l, _)| l.as_bytes()))
-                .expect("literal automata stay far below aho-corasick's size limits");
             self.field_slot.insert(field, self.fields.len() as u32);
-            self.fields.push(FieldIndex {
-                automaton,
-                targets: literals.into_iter().map(|(_, t)| t).collect(),
-            });
+            self.fields.push(literals.into_index());
+        }
+    }
+}
+
+/// The literals of one field, before they become a [`FieldIndex`].
+#[derive(Default)]
+struct FieldLiterals<'a> {
+    inner: FxHashMap<&'a str, Vec<u32>>,
+    exact: FxHashMap<&'a str, Vec<u32>>,
+}
+
+impl FieldLiterals<'_> {
+    fn into_index(self) -> FieldIndex {
+        let mut inner: Vec<_> = self.inner.into_iter().collect();
+        inner.sort();
+        let automaton = (!inner.is_empty()).then(|| {
+            AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .build(inner.iter().map(|(l, _)| l.as_bytes()))
+                .expect("literal automata stay far below aho-corasick's size limits")
+        });
+        FieldIndex {
+            automaton,
+            targets: inner.into_iter().map(|(_, t)| t).collect(),
+            exact: self
+                .exact
+                .into_iter()
+                .map(|(l, t)| (Box::from(l), t))
+                .collect(),
         }
     }
 }

@@ -443,6 +443,11 @@ impl StrMatcher {
         }
     }
 
+    /// Whether the matcher matches one whole value only.
+    pub(crate) fn is_exact(&self) -> bool {
+        matches!(self, StrMatcher::Exact(_))
+    }
+
     /// The longest literal every match must contain, lower-cased (for the
     /// pre-filter index); `None` for `*`.
     pub(crate) fn longest_literal(&self) -> Option<String> {

@@ -38,6 +38,9 @@ pub(crate) struct Program {
 pub(crate) struct Atom {
     pub(crate) field: FieldId,
     pub(crate) literal: String,
+    /// The literal is the whole lower-cased value (an exact match), so a
+    /// hash lookup finds it without scanning.
+    pub(crate) exact: bool,
 }
 
 /// A boolean expression over predicates.
