@@ -36,7 +36,10 @@ const NORMALIZATION: Normalization = &[
     ("finding.types", &["alert.category"]),
     ("disposition", &["alert.action"]),
     ("query.hostname", &["dns.rrname"]),
-    ("answers.rdata", &["dns.answers"]),
+    (
+        "answers.rdata",
+        &["dns.answers.rdata", "dns.grouped.A", "dns.grouped.AAAA"],
+    ),
     ("http_request.url.hostname", &["http.hostname"]),
     ("http_request.url.path", &["http.url"]),
     ("http_request.user_agent", &["http.http_user_agent"]),

@@ -169,6 +169,13 @@ impl Opened {
     }
 }
 
+/// Opens an input for reading, gunzipping it when it is gzip, for callers
+/// that read files of their own kind (indicator feeds, mail) with the same
+/// paths and compression as logs.
+pub fn open_input(input: &Input) -> io::Result<impl Read + Send> {
+    open(input).map(Opened::into_reader)
+}
+
 fn open(input: &Input) -> io::Result<Opened> {
     let mut raw: Box<dyn Read + Send> = match input {
         Input::File(path) => Box::new(File::open(path)?),

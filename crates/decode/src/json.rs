@@ -96,11 +96,22 @@ impl<'de> Visitor<'de> for Node<'_> {
             return Err(de::Error::custom("expected a JSON object, found an array"));
         }
         let mut items = Vec::new();
+        let mut members: Vec<(String, Vec<Value>)> = Vec::new();
         while let Some(item) = seq.next_element::<serde_json::Value>()? {
             items.push(match item {
-                serde_json::Value::Object(_) => Value::Str(Text::from(item.to_string())),
+                serde_json::Value::Object(ref object) => {
+                    collect_members(object, &mut members);
+                    Value::Str(Text::from(item.to_string()))
+                }
                 other => Value::from_json(&other),
             });
+        }
+        let base = self.path.clone();
+        for (key, values) in members {
+            let path = format!("{base}.{key}");
+            if let Some(name) = self.mapper.name(&path) {
+                self.out.push(name, Value::List(values));
+            }
         }
         self.leaf(Value::List(items));
         Ok(())
@@ -142,6 +153,25 @@ impl Node<'_> {
         }
         self.leaf(value);
         Ok(())
+    }
+}
+
+/// Gathers the scalar members of objects in an array by key, so that
+/// `"answers":[{"rdata":"a"},{"rdata":"b"}]` also gives
+/// `answers.rdata: [a, b]` (Suricata's DNS answers, CloudTrail's resources).
+fn collect_members(
+    object: &serde_json::Map<String, serde_json::Value>,
+    members: &mut Vec<(String, Vec<Value>)>,
+) {
+    for (key, member) in object {
+        if member.is_object() || member.is_array() {
+            continue;
+        }
+        let value = Value::from_json(member);
+        match members.iter_mut().find(|(k, _)| k == key) {
+            Some((_, values)) => values.push(value),
+            None => members.push((key.clone(), vec![value])),
+        }
     }
 }
 

@@ -44,7 +44,7 @@ mod zeek;
 use std::sync::Arc;
 
 pub use gsoc_event::{Event, Format};
-pub use input::{Input, expand, read_input};
+pub use input::{Input, expand, open_input, read_input};
 
 use decoder::Decoder;
 

@@ -38,6 +38,32 @@ pub struct RuleInfo {
     pub path: String,
 }
 
+/// The threat-intelligence indicator behind an indicator detection.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct IndicatorInfo {
+    /// The indicator's id (a STIX id).
+    pub id: String,
+    /// Its type (`ipv4`, `domain`, `sha256`, …).
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Its value.
+    pub value: String,
+    /// The feed, bundle or event it came from.
+    pub source: String,
+    /// How far the source trusts it, 0 to 100.
+    pub confidence: Option<u8>,
+    /// Its TLP marking (`clear`, `green`, `amber`, `amber+strict`, `red`).
+    pub tlp: Option<String>,
+    /// Malware families it indicates.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub malware: Vec<String>,
+    /// Threat actors it is attributed to.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actors: Vec<String>,
+    /// Until when it is valid.
+    pub valid_until: Option<Timestamp>,
+}
+
 /// One match of one rule (or indicator) on one event.
 ///
 /// In `gsoc detect --format jsonl` each detection is one line:
@@ -50,6 +76,7 @@ pub struct RuleInfo {
 /// | `host` | the host the event is about, when known |
 /// | `source` | `{"file": …, "record": N}` |
 /// | `fields` | the event fields the rule matched on |
+/// | `indicator` | for indicator matches: id, type, value, source, confidence, tlp, malware, actors, valid_until |
 #[derive(Clone, Debug, PartialEq)]
 pub struct Detection {
     /// What produced it.
@@ -64,13 +91,15 @@ pub struct Detection {
     pub source: Source,
     /// The event fields the rule matched on.
     pub fields: Fields,
+    /// The indicator, for indicator matches.
+    pub indicator: Option<Arc<IndicatorInfo>>,
 }
 
 impl Serialize for Detection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
         let rule = &self.rule;
-        let mut map = serializer.serialize_map(Some(12))?;
+        let mut map = serializer.serialize_map(None)?;
         map.serialize_entry("kind", &self.kind)?;
         map.serialize_entry("rule_id", &rule.id)?;
         map.serialize_entry("rule_title", &rule.title)?;
@@ -83,6 +112,9 @@ impl Serialize for Detection {
         map.serialize_entry("host", &self.host)?;
         map.serialize_entry("source", &self.source)?;
         map.serialize_entry("fields", &self.fields)?;
+        if let Some(indicator) = &self.indicator {
+            map.serialize_entry("indicator", indicator)?;
+        }
         map.end()
     }
 }
@@ -117,6 +149,7 @@ mod tests {
                 record: 7,
             },
             fields: [("Image", Value::from("c:\\x.exe"))].into_iter().collect(),
+            indicator: None,
         };
         let json: serde_json::Value = serde_json::to_value(&detection).expect("serialisable");
         assert_eq!(json["rule_id"], "r1");

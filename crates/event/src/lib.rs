@@ -33,7 +33,7 @@ mod fields;
 mod level;
 mod value;
 
-pub use detection::{Detection, DetectionKind, RuleInfo};
+pub use detection::{Detection, DetectionKind, IndicatorInfo, RuleInfo};
 pub use event::{Event, Format, LogSource, Normalization, Source};
 pub use fields::Fields;
 pub use level::Level;

@@ -257,6 +257,7 @@ mod tests {
                 record: 1,
             },
             fields: Default::default(),
+            indicator: None,
         };
         let mut s = Summary::new(Lang::Ja, 1, 0);
         s.events(10, 0);

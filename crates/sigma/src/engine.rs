@@ -654,5 +654,6 @@ fn detection(
         host: event.host().map(str::to_owned),
         source: event.source.clone(),
         fields,
+        indicator: None,
     }
 }

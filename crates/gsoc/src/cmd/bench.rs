@@ -212,7 +212,14 @@ fn evtx_rows(me: &Path, rsigma: Option<&Path>, rules: &Path, evtx: &Path) -> Res
     // many EVTX files sustains once the rules are loaded.
     let repeated: Vec<&Path> = std::iter::repeat_n(evtx, 10).collect();
     let m = median_of_three(|| time_process(gsoc_detect(me, 2, &repeated), false))?;
-    let mut r = row("EVTX corpus x10 in one run", "gsoc", 2, total * 10, &m, None);
+    let mut r = row(
+        "EVTX corpus x10 in one run",
+        "gsoc",
+        2,
+        total * 10,
+        &m,
+        None,
+    );
     r.ratio = Some(r.events_per_second / CHAINSAW_EVENTS_PER_SECOND);
     r.baseline = Some("Chainsaw's 1,000 events/s (quoted, not measured)".into());
     rows.push(r);
