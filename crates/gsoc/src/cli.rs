@@ -1,5 +1,7 @@
 //! The command line: one definition per flag, documented once.
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
 
 use crate::cmd;
@@ -10,7 +12,8 @@ use crate::locale::Lang;
 ///
 /// `gsoc detect` hunts through log files with the complete Sigma language
 /// (the SigmaHQ rules are built in), the way analysts use Chainsaw or
-/// Hayabusa. Every command exits 0 when it ran, whatever it found.
+/// Hayabusa, and with the threat-intelligence indicators `gsoc intel import`
+/// has stored. Every command exits 0 when it ran, whatever it found.
 #[derive(Debug, Parser)]
 #[command(name = "gsoc", version, propagate_version = true, max_term_width = 100)]
 pub struct Cli {
@@ -22,6 +25,16 @@ pub struct Cli {
     /// Asia/Tokyo. Default: from LC_ALL/LC_MESSAGES/LANG, else English.
     #[arg(long, global = true, value_enum, env = "GSOC_LANG")]
     pub lang: Option<Lang>,
+
+    /// Where gsoc keeps its state (the indicator store, the audit log).
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "GSOC_DATA_DIR",
+        default_value = "gsoc-data"
+    )]
+    pub data_dir: PathBuf,
 }
 
 /// The commands.
@@ -31,9 +44,26 @@ pub enum Command {
     Detect(cmd::detect::Args),
     /// Print the events gsoc decodes from log files (what the rules see).
     Decode(cmd::decode::Args),
+    /// Threat-intelligence indicators: import, list, export, remove.
+    #[command(subcommand)]
+    Intel(cmd::intel::Command),
     /// Work with Sigma rule files.
     #[command(subcommand)]
     Rules(cmd::rules::Command),
     /// Measure decode and detection speed (events per second).
     Bench(cmd::bench::Args),
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    /// clap checks every flag definition (unique names, valid defaults)
+    /// only when asked; ask for all commands at once.
+    #[test]
+    fn flag_definitions_are_consistent() {
+        Cli::command().debug_assert();
+    }
 }

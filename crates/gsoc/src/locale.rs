@@ -73,6 +73,14 @@ impl Lang {
         }
     }
 
+    /// The English or the Japanese text, by language (for one-off phrases).
+    pub fn pick(self, en: &'static str, ja: &'static str) -> &'static str {
+        match self {
+            Lang::En => en,
+            Lang::Ja => ja,
+        }
+    }
+
     /// A fixed phrase.
     pub fn text(self, phrase: Phrase) -> &'static str {
         use Phrase::*;
@@ -121,6 +129,8 @@ impl Lang {
             (Lang::Ja, PeakMemory) => "最大メモリ使用量",
             (Lang::En, MoreInQuarantine) => "(the first ten; --quarantine FILE lists them all)",
             (Lang::Ja, MoreInQuarantine) => "(最初の10件。--quarantine FILE で全件を出力)",
+            (Lang::En, Indicators) => "indicators matched",
+            (Lang::Ja, Indicators) => "照合した脅威指標",
             (Lang::En, Examples) => "first examples",
             (Lang::Ja, Examples) => "例",
         }
@@ -154,6 +164,7 @@ pub enum Phrase {
     PeakMemory,
     MoreInQuarantine,
     Examples,
+    Indicators,
 }
 
 #[cfg(test)]

@@ -49,7 +49,8 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> anyhow::Result<()> {
     let lang = Lang::resolve(cli.lang);
     match cli.command {
-        Command::Detect(args) => cmd::detect::run(args, lang),
+        Command::Detect(args) => cmd::detect::run(args, &cli.data_dir, lang),
+        Command::Intel(command) => cmd::intel::run(command, &cli.data_dir, lang),
         Command::Decode(args) => cmd::decode::run(args, lang),
         Command::Rules(command) => cmd::rules::run(command, lang),
         Command::Bench(args) => cmd::bench::run(args, lang),

@@ -19,6 +19,7 @@ pub struct Summary {
     lang: Lang,
     rules: usize,
     rules_rejected: usize,
+    indicators: usize,
     files: u64,
     events: u64,
     out_of_range: u64,
@@ -48,12 +49,19 @@ fn peak_memory_mb() -> Option<f64> {
 }
 
 impl Summary {
+    /// Says how many indicators are matched.
+    pub fn with_indicators(mut self, indicators: usize) -> Summary {
+        self.indicators = indicators;
+        self
+    }
+
     /// An empty summary.
     pub fn new(lang: Lang, rules: usize, rules_rejected: usize) -> Summary {
         Summary {
             lang,
             rules,
             rules_rejected,
+            indicators: 0,
             files: 0,
             events: 0,
             out_of_range: 0,
@@ -134,6 +142,9 @@ impl Summary {
         let t = |p| self.lang.text(p);
         writeln!(out, "\n── {} ──", t(Phrase::Summary))?;
         writeln!(out, "{:>12}  {}", self.rules, t(Phrase::Rules))?;
+        if self.indicators > 0 {
+            writeln!(out, "{:>12}  {}", self.indicators, t(Phrase::Indicators))?;
+        }
         if self.rules_rejected > 0 {
             writeln!(
                 out,

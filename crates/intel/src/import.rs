@@ -95,6 +95,23 @@ impl Imported {
         *self.skipped.entry(reason.into()).or_default() += 1;
     }
 
+    /// Takes the name of the identity that created an indicator (a MISP
+    /// event's organisation, a STIX `created_by_ref` in the same file) as
+    /// its source.
+    fn name_sources_by_creator(&mut self) {
+        let names: std::collections::HashMap<&str, Arc<str>> = self
+            .objects
+            .iter()
+            .filter(|o| o.get("type").and_then(Value::as_str) == Some("identity"))
+            .filter_map(|o| Some((o.get("id")?.as_str()?, Arc::from(o.get("name")?.as_str()?))))
+            .collect();
+        for indicator in &mut self.indicators {
+            if let Some(name) = indicator.created_by.as_deref().and_then(|id| names.get(id)) {
+                indicator.source = Arc::clone(name);
+            }
+        }
+    }
+
     /// Applies the options' defaults to indicators that lack them.
     fn apply_defaults(&mut self, options: &ImportOptions) {
         for indicator in &mut self.indicators {
@@ -266,6 +283,9 @@ pub fn import_bytes(
     };
     imported.files += 1;
     imported.apply_defaults(options);
+    if options.source.is_none() {
+        imported.name_sources_by_creator();
+    }
     imported
 }
 

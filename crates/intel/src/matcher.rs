@@ -844,10 +844,11 @@ fn describe(matcher: &Matcher, entry: u32) -> (Arc<RuleInfo>, Arc<IndicatorInfo>
         .chain(&context.actors)
         .map(String::as_str)
         .collect();
-    let title = match (&e.name, about.is_empty()) {
-        (Some(name), _) => format!("Indicator: {name}"),
-        (None, true) => format!("Indicator: {} {}", e.kind, e.value),
-        (None, false) => format!("Indicator: {} {} ({})", e.kind, e.value, about.join(", ")),
+    let title = match (&e.name, about.is_empty(), context.labels.first()) {
+        (Some(name), _, _) => format!("Indicator: {name}"),
+        (None, false, _) => format!("Indicator: {} {} ({})", e.kind, e.value, about.join(", ")),
+        (None, true, Some(label)) => format!("Indicator: {} {} [{label}]", e.kind, e.value),
+        (None, true, None) => format!("Indicator: {} {}", e.kind, e.value),
     };
     let mut tags: Vec<String> = context
         .attack

@@ -57,6 +57,10 @@ fn events<'a>(file: &str, root: &'a Value, imported: &mut Imported) -> Vec<&'a V
             imported.skip("empty MISP document");
             Vec::new()
         }
+        Value::Object(o) if o.contains_key("requiredOneOf") || o.contains_key("attributes") => {
+            imported.skip("MISP object template (not indicators)");
+            Vec::new()
+        }
         Value::Object(o) if o.contains_key("GalaxyCluster") => {
             imported.skip("MISP galaxy definition (not indicators)");
             Vec::new()
@@ -355,6 +359,10 @@ impl<'a> EventImport<'a> {
     ) {
         let compiled = match pattern::compile(pattern_text) {
             Ok(c) if !c.terms.is_empty() => c,
+            Ok(c) if c.notes.is_empty() => {
+                imported.skip("MISP object with nothing logs can match (a file name alone)");
+                return;
+            }
             Ok(c) => {
                 imported.error(self.file, place, c.notes.join("; "));
                 return;

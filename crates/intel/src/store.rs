@@ -148,6 +148,10 @@ impl Store {
                 let mut indicator = *indicator;
                 indicator.created.get_or_insert(now);
                 match self.by_id.get(&indicator.id) {
+                    Some(&i) if is_same_version(&self.indicators[i], &indicator) => {
+                        merge_context(&mut self.indicators[i], indicator);
+                        merged.updated += 1;
+                    }
                     Some(&i) => {
                         if indicator.modified >= self.indicators[i].modified {
                             self.indicators[i] = indicator;
@@ -208,6 +212,27 @@ impl Store {
         fs::create_dir_all(&self.dir).map_err(io_error(&self.dir))?;
         write_lines(&self.dir.join(INDICATORS), &self.indicators)?;
         write_lines(&self.dir.join(OBJECTS), &self.objects)
+    }
+}
+
+/// Two feed entries for the same value from one source (one value in two
+/// lists): one indicator, with what both say about it.
+fn is_same_version(old: &Indicator, new: &Indicator) -> bool {
+    old.modified == new.modified && new.stix.is_none() && new.misp.is_none()
+}
+
+fn merge_context(old: &mut Indicator, new: Indicator) {
+    for (into, from) in [
+        (&mut old.labels, new.labels),
+        (&mut old.malware, new.malware),
+        (&mut old.actors, new.actors),
+        (&mut old.attack, new.attack),
+    ] {
+        for value in from {
+            if !into.contains(&value) {
+                into.push(value);
+            }
+        }
     }
 }
 

@@ -2,12 +2,13 @@
 
 use std::fs::File;
 use std::io::{BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
 use gsoc_decode::{Batch, Quarantined, expand};
 use gsoc_event::{Detection, Level};
+use gsoc_intel::{ImportOptions, Matcher, MatcherBuilder, Store, import_paths};
 use gsoc_sigma::Engine;
 use jiff::Timestamp;
 
@@ -22,7 +23,10 @@ use crate::summary::Summary;
 /// Flags of `gsoc detect`.
 #[derive(clap::Args, Debug)]
 #[command(
-    after_help = "Examples:\n  gsoc detect samples/\n  gsoc detect --min-level high --format jsonl Security.evtx > hits.jsonl\n  zcat eve.json.gz | gsoc detect -"
+    after_help = "Indicators from the store (`gsoc intel import`) and from --intel are matched too; \
+each hit is a detection of kind `indicator` naming the indicator, its source, confidence and TLP.\n\n\
+Examples:\n  gsoc detect samples/\n  gsoc detect --min-level high --format jsonl Security.evtx > hits.jsonl\n  \
+gsoc detect --intel maltrail/trails/static/ zeek-logs/\n  zcat eve.json.gz | gsoc detect -"
 )]
 pub struct Args {
     #[command(flatten)]
@@ -64,6 +68,16 @@ pub struct Args {
     /// could not be read, with the reason, to this file as JSON lines.
     #[arg(long, value_name = "FILE")]
     quarantine: Option<PathBuf>,
+
+    /// Also match the indicators in these files or folders (STIX 2.1, MISP,
+    /// CSV feeds, plain lists), without importing them (repeatable).
+    #[arg(long = "intel", value_name = "PATH")]
+    intel: Vec<PathBuf>,
+
+    /// Do not match the indicators in the store (`gsoc intel import`); by
+    /// default they are matched.
+    #[arg(long)]
+    no_stored_intel: bool,
 }
 
 /// Parses `--from`/`--to`.
@@ -97,7 +111,7 @@ struct BatchResult {
 }
 
 /// Runs `gsoc detect`.
-pub fn run(args: Args, lang: Lang) -> Result<()> {
+pub fn run(args: Args, data_dir: &Path, lang: Lang) -> Result<()> {
     let started = Instant::now();
     let set = rules::load(&args.rules.rules)?;
     let mut builder = args.rules.builder()?;
@@ -106,10 +120,12 @@ pub fn run(args: Args, lang: Lang) -> Result<()> {
         .statuses(args.statuses.clone());
     let engine = builder.build(&set);
     report_rules(&engine);
+    let matcher = load_intel(&args, data_dir)?;
 
     let (inputs, problems) = expand(&args.input.paths);
     let mut tracker = Tracker {
-        summary: Summary::new(lang, engine.rule_count(), engine.rejects().len()),
+        summary: Summary::new(lang, engine.rule_count(), engine.rejects().len())
+            .with_indicators(matcher.len()),
         progress: Progress::new(inputs.len(), args.input.no_progress),
     };
     problems.iter().for_each(|p| tracker.summary.problem(p));
@@ -141,8 +157,8 @@ pub fn run(args: Args, lang: Lang) -> Result<()> {
         &inputs,
         &args.input.options(),
         args.input.threads(),
-        || engine.session(),
-        |session, batch| detect_batch(session, batch, from, to),
+        || (engine.session(), matcher.session()),
+        |(session, intel), batch| detect_batch(session, intel, batch, from, to),
         |item| {
             tracker.track(&item);
             write_item(item, &mut *writer, &mut tracker, quarantine.as_mut())
@@ -158,8 +174,41 @@ pub fn run(args: Args, lang: Lang) -> Result<()> {
     Ok(())
 }
 
+/// The indicators to match: the store's (unless --no-stored-intel) and
+/// those in --intel files. What cannot be read is reported on stderr.
+fn load_intel(args: &Args, data_dir: &Path) -> Result<Matcher> {
+    let mut builder = MatcherBuilder::new();
+    if !args.no_stored_intel {
+        Store::for_each_indicator(data_dir, &mut |indicator| {
+            builder.add(indicator);
+        })
+        .context("cannot read the indicator store (use --no-stored-intel to hunt without it)")?;
+    }
+    if !args.intel.is_empty() {
+        let report = import_paths(&args.intel, &ImportOptions::default(), &mut |item| {
+            if let gsoc_intel::Item::Indicator(indicator) = item {
+                builder.add(*indicator);
+            }
+        });
+        for problem in report.errors.iter().take(10) {
+            eprintln!(
+                "gsoc: indicator not loaded: {} {}: {}",
+                problem.file, problem.place, problem.reason
+            );
+        }
+        if report.errors.len() > 10 {
+            eprintln!(
+                "gsoc: … {} more (`gsoc intel import --dry-run --format jsonl` lists them all)",
+                report.errors.len() - 10
+            );
+        }
+    }
+    Ok(builder.build())
+}
+
 fn detect_batch(
     session: &mut gsoc_sigma::Session<'_>,
+    intel: &mut gsoc_intel::Session<'_>,
     batch: Batch,
     from: Option<Timestamp>,
     to: Option<Timestamp>,
@@ -179,6 +228,7 @@ fn detect_batch(
                     continue;
                 }
                 session.detect(&event, |d| result.detections.push(d));
+                intel.detect(&event, &mut |d| result.detections.push(d));
             }
             Err(q) => result.quarantined.push(q),
         }

@@ -3,6 +3,7 @@
 pub mod bench;
 pub mod decode;
 pub mod detect;
+pub mod intel;
 pub mod rules;
 
 use std::path::PathBuf;

@@ -219,6 +219,9 @@ fn import_indicator(
         imported.note(file, place, note.as_str());
     }
     let Some(mut indicator) = indicator_from_terms(compiled.terms, object, source) else {
+        if compiled.notes.is_empty() {
+            imported.note(file, place, "nothing in the pattern can be matched in logs");
+        }
         imported.objects.push(object.clone());
         imported.skip("indicator with nothing logs can match (kept for export)");
         return;
