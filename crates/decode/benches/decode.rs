@@ -2,24 +2,8 @@
 //! rsigma and Zircolite read) and EVTX, from the shared corpus when present
 //! (GSOC_SHARED_DATA or ../shared/data), else from the repository samples.
 
-use std::path::PathBuf;
-
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use gsoc_decode::{Chunk, Options, read_bytes};
-
-fn shared(path: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("GSOC_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"));
-    let p = root.join(path);
-    p.exists().then_some(p)
-}
-
-fn repo(path: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .join(path)
-}
 
 fn decode_all(name: &str, bytes: &[u8]) -> usize {
     let mut n = 0;
@@ -33,12 +17,13 @@ fn decode_all(name: &str, bytes: &[u8]) -> usize {
 }
 
 fn bench(c: &mut Criterion) {
-    let flat = shared("windows/bench/eas-flat.ndjson")
-        .unwrap_or_else(|| repo("samples/windows/otrf-psh-lsass-memory-dump-comsvcs.json"));
+    let flat = gsoc_testdata::shared("windows/bench/eas-flat.ndjson").unwrap_or_else(|| {
+        gsoc_testdata::repo().join("samples/windows/otrf-psh-lsass-memory-dump-comsvcs.json")
+    });
     // The largest EVTX sample of the shared corpus (many chunks), else the
     // one-record fixture.
-    let evtx = shared("windows/evtx/evtx-attack-samples/AutomatedTestingTools/panache_sysmon_vs_EDRTestingScript.evtx")
-        .unwrap_or_else(|| repo("crates/gsoc/tests/data/evtx/defender-redsun-eicar.evtx"));
+    let evtx = gsoc_testdata::shared("windows/evtx/evtx-attack-samples/AutomatedTestingTools/panache_sysmon_vs_EDRTestingScript.evtx")
+        .unwrap_or_else(|| gsoc_testdata::repo().join("crates/gsoc/tests/data/evtx/defender-redsun-eicar.evtx"));
     let mut group = c.benchmark_group("Decoder");
     for (label, path) in [("win-json flat lines", flat), ("evtx", evtx)] {
         let bytes = std::fs::read(&path).expect("benchmark input is readable");

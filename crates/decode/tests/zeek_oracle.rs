@@ -1,8 +1,6 @@
 //! The brimdata WRCCDC 2018 Zeek logs come in both TSV and JSON with the
 //! same records: both decoders must agree on every record, field by field.
 
-mod common;
-
 use std::path::Path;
 
 use gsoc_decode::{Chunk, Event, Format, Input, Options, read_input};
@@ -61,7 +59,7 @@ fn same(a: &Value, b: &Value) -> bool {
 
 #[test]
 fn tsv_and_json_decode_to_the_same_records() {
-    let Some(data) = common::shared_data() else {
+    let Some(data) = gsoc_testdata::shared_data() else {
         return;
     };
     let root = data.join("network/zeek/brimdata-wrccdc2018");

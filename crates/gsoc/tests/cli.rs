@@ -3,7 +3,9 @@
 use std::io::Write;
 use std::process::Stdio;
 
-use crate::util::{Dir, data, json_lines, repo, run_ok, stderr};
+use gsoc_testdata::repo;
+
+use crate::util::{Dir, data, json_lines, run_ok, stderr};
 
 const EICAR_RULE: &str = "RedSun - TieringEngineService.exe Detected as EICAR Test File";
 

@@ -2,24 +2,7 @@
 //! rule set: no panic, every log read, bad records counted rather than
 //! fatal. Skips when ../shared/data is absent.
 
-use std::path::PathBuf;
-
 use crate::util::{Dir, run_ok, stderr};
-
-fn shared_data() -> Option<PathBuf> {
-    let dir = std::env::var_os("GSOC_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| crate::util::repo().join("../shared/data"));
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "skipped: no shared test data at {} (set GSOC_SHARED_DATA)",
-            dir.display()
-        );
-        None
-    }
-}
 
 /// The number before a summary line's label.
 fn count(summary: &str, label: &str) -> u64 {
@@ -36,7 +19,7 @@ fn count(summary: &str, label: &str) -> u64 {
 }
 
 fn detect(corpus: &str) -> Option<(String, Vec<serde_json::Value>)> {
-    let data = shared_data()?;
+    let data = gsoc_testdata::shared_data()?;
     let dir = Dir::new();
     let out = run_ok(
         dir.gsoc(&["detect", "--format", "jsonl", "--quarantine", "q.jsonl"])

@@ -3,4 +3,5 @@
 
 mod cli;
 mod corpora;
+mod intel;
 mod util;

@@ -610,13 +610,21 @@ impl<'m> Session<'m> {
             let Some(value) = event.fields.get(field) else {
                 continue;
             };
-            for_each_text(value, &mut |text| match probe {
-                Probe::UrlHost => {
+            for_each_text(value, &mut |text| match (probe, text) {
+                (Probe::UrlHost, Cow::Borrowed(text)) => {
                     url_host = Some(text);
                     observe_host(text, role, field, &mut out);
                 }
-                Probe::UrlPath => url_paths.push((field, text)),
-                probe => observe(probe, role, field, text, &mut out),
+                (Probe::UrlPath, Cow::Borrowed(text)) => url_paths.push((field, text)),
+                (Probe::Port, text) => out.push(Observation {
+                    kind: Kind::Port,
+                    role,
+                    field,
+                    value: text,
+                    ip: None,
+                }),
+                (probe, Cow::Borrowed(text)) => observe(probe, role, field, text, &mut out),
+                (_, Cow::Owned(_)) => {}
             });
         }
         for (field, path) in url_paths {
@@ -711,9 +719,12 @@ fn equal(wanted: &Observable, found: &Observation<'_>) -> bool {
     }
 }
 
-fn for_each_text<'e>(value: &'e Value, f: &mut dyn FnMut(&'e str)) {
+/// Calls `f` with each text a field holds: a string, each string of a
+/// list, a number (ports) as its decimal text.
+fn for_each_text<'e>(value: &'e Value, f: &mut dyn FnMut(Cow<'e, str>)) {
     match value {
-        Value::Str(s) => f(s),
+        Value::Str(s) => f(Cow::Borrowed(s)),
+        Value::Int(n) => f(Cow::Owned(n.to_string())),
         Value::List(items) => items.iter().for_each(|item| for_each_text(item, f)),
         _ => {}
     }
@@ -780,8 +791,7 @@ fn observe<'e>(
             let name = text.rsplit(['\\', '/']).next().unwrap_or(text);
             push(out, Kind::FileName, Cow::Borrowed(name));
         }
-        Probe::Port => push(out, Kind::Port, Cow::Borrowed(text.trim())),
-        Probe::UrlPath => {}
+        Probe::Port | Probe::UrlPath => {}
     }
 }
 

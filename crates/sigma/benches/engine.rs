@@ -10,15 +10,8 @@ use gsoc_decode::{Chunk, Event, Options, read_input};
 use gsoc_sigma::{EngineBuilder, RuleSet};
 
 fn events() -> Vec<Event> {
-    let shared = std::env::var_os("GSOC_SHARED_DATA")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data"))
-        .join("windows/bench/eas-flat.ndjson");
-    let path = if shared.exists() {
-        shared
-    } else {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../samples/windows")
-    };
+    let path = gsoc_testdata::shared("windows/bench/eas-flat.ndjson")
+        .unwrap_or_else(|| gsoc_testdata::repo().join("samples/windows"));
     let (inputs, _) = gsoc_decode::expand(&[path]);
     let mut out = Vec::new();
     for input in &inputs {

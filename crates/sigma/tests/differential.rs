@@ -2,8 +2,6 @@
 //! (the OTRF Windows JSON and the EVTX-ATTACK-SAMPLES files), the engine with
 //! the pre-filter and the engine without it report the same detections.
 
-mod common;
-
 use std::path::Path;
 
 use gsoc_decode::{Chunk, Input, Options, expand, read_input};
@@ -39,7 +37,7 @@ fn detections(engine: &Engine, dir: &Path) -> Vec<(String, String, u64)> {
 
 #[test]
 fn prefilter_agrees_with_full_evaluation_on_real_corpora() {
-    let Some(data) = common::shared_data() else {
+    let Some(data) = gsoc_testdata::shared_data() else {
         return;
     };
     let mut set = RuleSet::new();

@@ -3,8 +3,6 @@
 //! absent), on the `.evtx` file and on its `.json` twin, with gsoc's
 //! built-in log-source mapping and with SigmaHQ's own `tests/thor.yml`.
 
-mod common;
-
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -98,7 +96,7 @@ fn count_matches(engine: &Engine, sample: &Path) -> HashMap<String, usize> {
 }
 
 fn run_oracle(mapping: Mapping, label: &str) {
-    let Some(data) = common::shared_data() else {
+    let Some(data) = gsoc_testdata::shared_data() else {
         return;
     };
     let root = data.join("sigma/sigmahq");
@@ -146,7 +144,7 @@ fn sigmahq_regression_with_builtin_mapping() {
 
 #[test]
 fn sigmahq_regression_with_thor_mapping() {
-    let Some(data) = common::shared_data() else {
+    let Some(data) = gsoc_testdata::shared_data() else {
         return;
     };
     let path = data.join("sigma/sigmahq/tests/thor.yml");

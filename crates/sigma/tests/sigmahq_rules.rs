@@ -1,12 +1,10 @@
 //! Every SigmaHQ rule in the default rule folders loads and compiles.
 
-mod common;
-
 use gsoc_sigma::{EngineBuilder, RuleSet};
 
 #[test]
 fn sigmahq_rules_all_load() {
-    let Some(data) = common::shared_data() else {
+    let Some(data) = gsoc_testdata::shared_data() else {
         return;
     };
     let root = data.join("sigma/sigmahq");
