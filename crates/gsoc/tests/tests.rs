@@ -4,4 +4,5 @@
 mod cli;
 mod corpora;
 mod intel;
+mod planting;
 mod util;
