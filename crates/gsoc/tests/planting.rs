@@ -11,7 +11,7 @@ use std::path::Path;
 
 use crate::util::{Dir, json_lines, run_ok};
 
-/// One maltrail value and the list it is in.
+/// One maltrail value.
 struct Trail {
     value: String,
 }
@@ -109,6 +109,9 @@ fn expected_for(trails: &[Trail], name: Option<&str>, ip: Option<(u32, u16)>) ->
 }
 
 type Hits = BTreeSet<(String, u64, String)>;
+
+/// What a planted record carries: a name, an address and port.
+type Planted = (Option<String>, Option<(u32, u16)>);
 
 fn hits(dir: &Dir, trails_dir: &Path) -> Hits {
     let out = run_ok(dir.gsoc(&[
@@ -240,15 +243,14 @@ fn planted_maltrail_indicators_are_found_exactly() {
     assert!(domains.len() >= 10 && addresses.len() >= 10);
 
     let mut expected = baseline.clone();
-    let mut plant =
-        |file: &str, lines: Vec<String>, keys: Vec<(Option<String>, Option<(u32, u16)>)>| {
-            let records = append(&logs.join(file), &lines);
-            for (record, (name, ip)) in records.into_iter().zip(keys) {
-                for value in expected_for(&trails, name.as_deref(), ip) {
-                    expected.insert((file.to_owned(), record, value));
-                }
+    let mut plant = |file: &str, lines: Vec<String>, keys: Vec<Planted>| {
+        let records = append(&logs.join(file), &lines);
+        for (record, (name, ip)) in records.into_iter().zip(keys) {
+            for value in expected_for(&trails, name.as_deref(), ip) {
+                expected.insert((file.to_owned(), record, value));
             }
-        };
+        }
+    };
 
     let conn = std::fs::read_to_string(logs.join("conn.log")).expect("conn.log");
     let fields = zeek_fields(&conn);
