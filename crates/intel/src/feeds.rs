@@ -25,6 +25,7 @@ pub fn import_list(path: &Path, text: &str, source: &Arc<str>) -> Imported {
         .is_some_and(|p| p.eq_ignore_ascii_case("malware"))
         .then(|| list_name.clone());
     let mut imported = Imported::default();
+    imported.indicators.reserve(text.lines().count());
     for (n, line) in text.lines().enumerate() {
         let value = strip_comment(line);
         if value.is_empty() {

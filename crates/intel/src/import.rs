@@ -128,9 +128,10 @@ impl Imported {
 /// What an import brings in, one item at a time, so that a million
 /// indicators can go straight into a matcher or a store.
 #[derive(Debug)]
+#[allow(clippy::large_enum_variant)] // Moved once, importer to sink; a box would cost an allocation per indicator.
 pub enum Item {
     /// An indicator.
-    Indicator(Box<Indicator>),
+    Indicator(Indicator),
     /// A STIX object kept for context.
     Object(Value),
 }
@@ -182,14 +183,16 @@ impl Report {
         for indicator in imported.indicators {
             if indicator.detect {
                 *self.by_kind.entry(indicator.kind).or_default() += 1;
-                *self
-                    .by_source
-                    .entry(indicator.source.to_string())
-                    .or_default() += 1;
+                match self.by_source.get_mut(&*indicator.source) {
+                    Some(count) => *count += 1,
+                    None => {
+                        self.by_source.insert(indicator.source.to_string(), 1);
+                    }
+                }
             } else {
                 self.observables += 1;
             }
-            sink(Item::Indicator(Box::new(indicator)));
+            sink(Item::Indicator(indicator));
         }
     }
 }

@@ -22,8 +22,8 @@
 //! builder.add(Indicator::simple(Kind::Domain, "evil.example", Arc::from("partner")));
 //! let matcher = builder.build();
 //! let mut hits = Vec::new();
-//! matcher.lookup(Kind::Domain, "cdn.EVIL.example", &mut |id| hits.push(id.to_owned()));
-//! assert_eq!(hits.len(), 1);
+//! matcher.lookup(Kind::Domain, "cdn.EVIL.example", &mut |hit| hits.push(hit.value().to_owned()));
+//! assert_eq!(hits, ["evil.example"]);
 //! ```
 #![deny(missing_docs)]
 
@@ -37,6 +37,6 @@ pub mod stix;
 mod store;
 
 pub use import::{ImportOptions, Item, Problem, Report, SourceFormat, import_paths};
-pub use matcher::{Matcher, MatcherBuilder, Session, level};
+pub use matcher::{Hit, Matcher, MatcherBuilder, Session, level};
 pub use model::{Indicator, Kind, Observable, Role, Term, Tlp, derived_id};
 pub use store::{Merged, Selection, Store, StoreError, audit};

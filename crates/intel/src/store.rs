@@ -144,8 +144,7 @@ impl Store {
     pub fn add(&mut self, item: Item, now: Timestamp, merged: &mut Merged) {
         match item {
             Item::Object(object) => self.add_object(object),
-            Item::Indicator(indicator) => {
-                let mut indicator = *indicator;
+            Item::Indicator(mut indicator) => {
                 indicator.created.get_or_insert(now);
                 match self.by_id.get(&indicator.id) {
                     Some(&i) if is_same_version(&self.indicators[i], &indicator) => {
@@ -317,10 +316,10 @@ mod tests {
         let mut new = old.clone();
         new.modified = "2024-02-01T00:00:00Z".parse().ok();
         new.description = Some("newer".into());
-        store.add(Item::Indicator(Box::new(new)), now, &mut merged);
-        store.add(Item::Indicator(Box::new(old)), now, &mut merged);
+        store.add(Item::Indicator(new), now, &mut merged);
+        store.add(Item::Indicator(old), now, &mut merged);
         store.add(
-            Item::Indicator(Box::new(indicator("b.example", "2024-01-01T00:00:00Z"))),
+            Item::Indicator(indicator("b.example", "2024-01-01T00:00:00Z")),
             now,
             &mut merged,
         );

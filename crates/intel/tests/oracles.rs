@@ -110,7 +110,7 @@ fn import_all(path: &Path) -> (Vec<Indicator>, Vec<Value>, gsoc_intel::Report) {
         &[path.to_owned()],
         &ImportOptions::default(),
         &mut |item| match item {
-            Item::Indicator(i) => indicators.push(*i),
+            Item::Indicator(i) => indicators.push(i),
             Item::Object(o) => objects.push(o),
         },
     );

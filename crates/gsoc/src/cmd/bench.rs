@@ -52,30 +52,55 @@ pub struct Args {
     /// Output format: table or jsonl.
     #[arg(long, short = 'f', value_enum)]
     format: Option<OutputFormat>,
+
+    /// What to measure: `detect` (Sigma over the flat-JSON and EVTX
+    /// corpora, against rsigma) or `intel` (loading a million indicators,
+    /// lookups, and `gsoc detect` with and without them).
+    #[arg(long, value_enum, default_value = "detect")]
+    suite: Suite,
+
+    /// With `--suite intel`: how many indicators to expand the maltrail
+    /// lists to.
+    #[arg(long, value_name = "N", default_value_t = 1_000_000)]
+    indicators: usize,
+}
+
+/// The benchmark suites.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+enum Suite {
+    /// Sigma detection speed and memory.
+    Detect,
+    /// Threat-intelligence loading, lookups and matching cost.
+    Intel,
 }
 
 /// One measured run.
 #[derive(Debug, Serialize)]
-struct Row {
-    what: String,
-    engine: String,
-    threads: usize,
-    events: u64,
-    seconds: f64,
-    events_per_second: f64,
-    peak_memory_mb: f64,
+pub(crate) struct Row {
+    pub(crate) what: String,
+    pub(crate) engine: String,
+    pub(crate) threads: usize,
+    pub(crate) events: u64,
+    pub(crate) seconds: f64,
+    pub(crate) events_per_second: f64,
+    pub(crate) peak_memory_mb: f64,
     /// Events per second divided by the baseline's.
-    ratio: Option<f64>,
-    baseline: Option<String>,
+    pub(crate) ratio: Option<f64>,
+    pub(crate) baseline: Option<String>,
 }
 
-struct Measured {
-    elapsed: Duration,
-    peak_kb: u64,
+/// What one process run took.
+pub(crate) struct Measured {
+    pub(crate) elapsed: Duration,
+    pub(crate) peak_kb: u64,
 }
 
 /// Runs `gsoc bench`.
 pub fn run(args: Args, _lang: Lang) -> Result<()> {
+    if args.suite == Suite::Intel {
+        let rows = super::bench_intel::run(&args.shared_data, args.indicators)?;
+        return print_rows(&rows, OutputFormat::resolve(args.format));
+    }
     let corpus = args.shared_data.join("windows/bench/eas-flat.ndjson");
     let evtx = args.shared_data.join("windows/evtx/evtx-attack-samples");
     if !corpus.is_file() {
@@ -230,7 +255,7 @@ fn evtx_rows(me: &Path, rsigma: Option<&Path>, rules: &Path, evtx: &Path) -> Res
 /// project states it (400 to 1,000 events/s).
 const CHAINSAW_EVENTS_PER_SECOND: f64 = 1_000.0;
 
-fn row(
+pub(crate) fn row(
     what: &str,
     engine: &str,
     threads: usize,
@@ -252,7 +277,7 @@ fn row(
     }
 }
 
-fn print_rows(rows: &[Row], format: OutputFormat) -> Result<()> {
+pub(crate) fn print_rows(rows: &[Row], format: OutputFormat) -> Result<()> {
     let mut out = std::io::stdout().lock();
     if format != OutputFormat::Table {
         for r in rows {
@@ -291,7 +316,7 @@ fn print_rows(rows: &[Row], format: OutputFormat) -> Result<()> {
 }
 
 /// Writes the corpus repeated until it holds `at_least` events.
-fn repeat_corpus(corpus: &Path, at_least: usize, dir: &Path) -> Result<(PathBuf, u64)> {
+pub(crate) fn repeat_corpus(corpus: &Path, at_least: usize, dir: &Path) -> Result<(PathBuf, u64)> {
     let text = std::fs::read_to_string(corpus)
         .with_context(|| format!("cannot read {}", corpus.display()))?;
     let per_copy = text.lines().filter(|l| !l.trim().is_empty()).count().max(1);
@@ -335,7 +360,7 @@ fn count_rules(dir: &Path) -> usize {
     set.rules().len()
 }
 
-fn which(bin: &str) -> Option<PathBuf> {
+pub(crate) fn which(bin: &str) -> Option<PathBuf> {
     let path = Path::new(bin);
     if path.components().count() > 1 {
         return path.is_file().then(|| path.to_owned());
@@ -348,7 +373,7 @@ fn which(bin: &str) -> Option<PathBuf> {
         .find(|candidate| candidate.is_file())
 }
 
-fn gsoc_detect(me: &Path, threads: usize, inputs: &[&Path]) -> Command {
+pub(crate) fn gsoc_detect(me: &Path, threads: usize, inputs: &[&Path]) -> Command {
     let mut cmd = Command::new(me);
     cmd.args([
         "detect",
@@ -357,6 +382,7 @@ fn gsoc_detect(me: &Path, threads: usize, inputs: &[&Path]) -> Command {
         "jsonl",
         "--output",
         "/dev/null",
+        "--no-stored-intel",
         "--threads",
     ])
     .arg(threads.to_string())
@@ -382,14 +408,23 @@ fn rsigma_command(bin: &Path, rules: &Path, events: &Path) -> Command {
 
 /// Runs a command to completion with its output discarded, pinned to one
 /// CPU when asked; returns the wall time and the peak resident memory.
-fn time_process(mut cmd: Command, one_core: bool) -> Result<Measured> {
+pub(crate) fn time_process(cmd: Command, one_core: bool) -> Result<Measured> {
+    time_process_logging(cmd, one_core, Stdio::null())
+}
+
+/// Like [`time_process`], with the process's standard error sent to `log`.
+pub(crate) fn time_process_logging(
+    mut cmd: Command,
+    one_core: bool,
+    log: impl Into<Stdio>,
+) -> Result<Measured> {
     if one_core && which("taskset").is_some() {
         let program = cmd.get_program().to_owned();
         let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
         cmd = Command::new("taskset");
         cmd.arg("-c").arg("0").arg(program).args(args);
     }
-    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    cmd.stdout(Stdio::null()).stderr(log);
     let started = Instant::now();
     let child = cmd
         .spawn()
@@ -404,7 +439,7 @@ fn time_process(mut cmd: Command, one_core: bool) -> Result<Measured> {
 
 /// Runs a measurement three times and keeps the median run: this machine's
 /// neighbours make single runs vary by a tenth or more.
-fn median_of_three(mut run: impl FnMut() -> Result<Measured>) -> Result<Measured> {
+pub(crate) fn median_of_three(mut run: impl FnMut() -> Result<Measured>) -> Result<Measured> {
     let mut runs = vec![run()?, run()?, run()?];
     runs.sort_by_key(|m| m.elapsed);
     Ok(runs.swap_remove(1))

@@ -187,7 +187,7 @@ fn load_intel(args: &Args, data_dir: &Path) -> Result<Matcher> {
     if !args.intel.is_empty() {
         let report = import_paths(&args.intel, &ImportOptions::default(), &mut |item| {
             if let gsoc_intel::Item::Indicator(indicator) = item {
-                builder.add(*indicator);
+                builder.add(indicator);
             }
         });
         for problem in report.errors.iter().take(10) {

@@ -1,6 +1,7 @@
 //! One module per command.
 
 pub mod bench;
+mod bench_intel;
 pub mod decode;
 pub mod detect;
 pub mod intel;

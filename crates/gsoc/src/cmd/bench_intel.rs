@@ -1,0 +1,399 @@
+//! `gsoc bench --suite intel`: a million indicators (the maltrail lists
+//! expanded) loaded, looked up, and matched during `gsoc detect`.
+//!
+//! Loading and matching are measured as real `gsoc detect` processes
+//! (time and peak memory from the kernel); lookups in this process on one
+//! thread, against a plain hash set of the same values measured in the same
+//! run.
+
+use std::collections::HashSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use gsoc_intel::{ImportOptions, Item, Kind, MatcherBuilder, import_paths, normalize};
+
+use super::bench::{
+    Measured, Row, gsoc_detect, median_of_three, repeat_corpus, row, time_process,
+    time_process_logging,
+};
+
+/// Runs the suite.
+pub fn run(shared: &Path, indicators: usize) -> Result<Vec<Row>> {
+    let maltrail = shared.join("threat-intel/ioc-lists/maltrail");
+    if !maltrail.is_dir() {
+        bail!(
+            "the maltrail lists are missing at {}; point --shared-data at the public test data",
+            maltrail.display()
+        );
+    }
+    let work = tempfile::tempdir().context("cannot create a temporary folder")?;
+    let trails = work.path().join("trails");
+    let written = expand_trails(&maltrail, indicators, &trails)?;
+    eprintln!(
+        "gsoc bench: {written} indicator values written to {}",
+        trails.display()
+    );
+    let me = std::env::current_exe().context("cannot find the gsoc binary")?;
+    let mut rows = load_rows(&me, &trails, work.path(), written as u64)?;
+    rows.push(lookup_row(&trails)?);
+    rows.push(hash_set_row(&trails)?);
+    if let Some(last) = rows.last_mut() {
+        last.baseline = Some("exact lookups only".into());
+    }
+    let corpora = detect_corpora(shared, work.path())?;
+    for (label, inputs, events) in &corpora {
+        let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
+        rows.extend(with_and_without(&me, label, &inputs, *events, &trails)?);
+    }
+    Ok(rows)
+}
+
+/// Writes the maltrail lists again and again, each copy with new values
+/// (`v3-evil.example`, addresses moved by a fixed step), until at least
+/// `target` values are written. Each copy keeps the folder layout, so list
+/// names stay the malware families. Returns the number of values.
+fn expand_trails(maltrail: &Path, target: usize, out: &Path) -> Result<usize> {
+    let files = list_files(maltrail);
+    let mut written = 0;
+    let mut copy = 0u32;
+    while written < target {
+        for file in &files {
+            let relative = file.strip_prefix(maltrail).unwrap_or(file);
+            let path = out.join(format!("v{copy}")).join(relative);
+            std::fs::create_dir_all(path.parent().unwrap_or(out))?;
+            let text = std::fs::read_to_string(file)?;
+            let mut writer = std::io::BufWriter::new(std::fs::File::create(&path)?);
+            for line in text.lines() {
+                let value = line.split(" #").next().unwrap_or_default().trim();
+                if value.is_empty() || value.starts_with('#') {
+                    continue;
+                }
+                if let Some(variant) = variant(value, copy) {
+                    writeln!(writer, "{variant}")?;
+                    written += 1;
+                }
+            }
+            writer.flush()?;
+        }
+        copy += 1;
+    }
+    Ok(written)
+}
+
+fn list_files(dir: &Path) -> Vec<PathBuf> {
+    let (inputs, _) = gsoc_decode::expand(&[dir.to_owned()]);
+    inputs
+        .into_iter()
+        .filter_map(|input| match input {
+            gsoc_decode::Input::File(p) if p.extension().is_some_and(|e| e == "txt") => Some(p),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The `copy`-th variant of a trail (the trail itself for copy 0).
+fn variant(value: &str, copy: u32) -> Option<String> {
+    if copy == 0 {
+        return Some(value.to_owned());
+    }
+    let (host, rest) = value
+        .split_once(['/', ':'])
+        .map_or((value, ""), |(h, _)| (h, &value[h.len()..]));
+    if let Ok(ip) = host.parse::<std::net::Ipv4Addr>() {
+        if rest.starts_with('/') {
+            return None;
+        }
+        let moved =
+            std::net::Ipv4Addr::from(u32::from(ip).wrapping_add(copy.wrapping_mul(0x0100_0193)));
+        return Some(format!("{moved}{rest}"));
+    }
+    (!host.is_empty()).then(|| format!("v{copy}-{host}{rest}"))
+}
+
+/// Loading: `gsoc detect` over one line with no rules, with and without the
+/// indicators.
+fn load_rows(me: &Path, trails: &Path, work: &Path, values: u64) -> Result<Vec<Row>> {
+    let rules = work.join("no-rules");
+    std::fs::create_dir_all(&rules)?;
+    let log = work.join("one.log");
+    std::fs::write(
+        &log,
+        "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\n1.0\tC1\t10.0.0.1\t1\t10.0.0.2\t2\ttcp\n",
+    )?;
+    let command = |with: bool| {
+        let mut cmd = gsoc_detect(me, 1, &[&log]);
+        cmd.arg("--rules").arg(&rules);
+        if with {
+            cmd.arg("--intel").arg(trails);
+        }
+        cmd
+    };
+    let without = median_of_three(|| time_process(command(false), true))?;
+    let with = median_of_three(|| time_process(command(true), true))?;
+    let mut start = row("start-up without indicators", "gsoc", 1, 0, &without, None);
+    start.events_per_second = 0.0;
+    let mut load = row(
+        &format!("load {values} indicators (maltrail x)"),
+        "gsoc",
+        1,
+        values,
+        &with,
+        None,
+    );
+    load.baseline = Some("indicators per second".into());
+
+    let data = work.join("data");
+    let mut import = std::process::Command::new(me);
+    import
+        .arg("--data-dir")
+        .arg(&data)
+        .args(["intel", "import", "--format", "jsonl"])
+        .arg(trails);
+    let imported = time_process(import, true)?;
+    let mut import_row = row(
+        "import them into the store",
+        "gsoc",
+        1,
+        values,
+        &imported,
+        None,
+    );
+    import_row.baseline = Some("indicators per second".into());
+    let stored = median_of_three(|| {
+        let mut cmd = std::process::Command::new(me);
+        cmd.arg("--data-dir")
+            .arg(&data)
+            .args(["detect", "--no-progress", "--threads", "1", "--rules"])
+            .arg(&rules)
+            .arg(&log);
+        time_process(cmd, true)
+    })?;
+    let mut store_row = row("load them from the store", "gsoc", 1, values, &stored, None);
+    store_row.baseline = Some("indicators per second".into());
+    Ok(vec![start, load, import_row, store_row])
+}
+
+/// The queries: half present (names under listed domains, listed and
+/// covered addresses), half absent.
+fn queries(trails: &Path) -> Result<Vec<(Kind, String)>> {
+    let mut present = Vec::new();
+    for file in list_files(trails) {
+        let text = std::fs::read_to_string(&file)?;
+        for value in text.lines() {
+            match normalize::infer(value) {
+                Ok(found) if found.kind == Kind::Domain => {
+                    present.push((Kind::Domain, format!("www.{}", found.value)))
+                }
+                Ok(found) if found.kind == Kind::Ipv4 => present.push((Kind::Ipv4, found.value)),
+                Ok(found) if found.kind == Kind::Cidr => {
+                    let base = found.value.split('/').next().unwrap_or_default().to_owned();
+                    present.push((Kind::Ipv4, base));
+                }
+                _ => {}
+            }
+        }
+    }
+    let absent: Vec<(Kind, String)> = (0..present.len() as u32)
+        .map(|n| {
+            if n % 2 == 0 {
+                (Kind::Domain, format!("host{n}.absent-{}.example", n % 977))
+            } else {
+                (
+                    Kind::Ipv4,
+                    std::net::Ipv4Addr::from(0x0a00_0000 | n).to_string(),
+                )
+            }
+        })
+        .collect();
+    Ok(present
+        .into_iter()
+        .zip(absent)
+        .flat_map(|(a, b)| [a, b])
+        .collect())
+}
+
+fn load_matcher(trails: &Path) -> gsoc_intel::Matcher {
+    let mut builder = MatcherBuilder::new();
+    import_paths(
+        &[trails.to_owned()],
+        &ImportOptions::default(),
+        &mut |item| {
+            if let Item::Indicator(indicator) = item {
+                builder.add(indicator);
+            }
+        },
+    );
+    builder.build()
+}
+
+/// Lookups per second on this thread: a domain is looked up with each of
+/// its parents, an address in the address table and the prefix trie.
+fn lookup_row(trails: &Path) -> Result<Row> {
+    let matcher = load_matcher(trails);
+    let queries = queries(trails)?;
+    let started = Instant::now();
+    let mut hits = 0u64;
+    for (kind, value) in &queries {
+        matcher.lookup(*kind, value, &mut |_| hits += 1);
+    }
+    let measured = Measured {
+        elapsed: started.elapsed(),
+        peak_kb: 0,
+    };
+    eprintln!("gsoc bench: {} lookups, {hits} hits", queries.len());
+    let mut r = row(
+        "indicator lookups (domains, addresses, networks)",
+        "gsoc",
+        1,
+        queries.len() as u64,
+        &measured,
+        None,
+    );
+    r.baseline = Some("lookups per second".into());
+    Ok(r)
+}
+
+/// The same queries against a hash set of the same values, exact match
+/// only: what a plain list lookup costs.
+fn hash_set_row(trails: &Path) -> Result<Row> {
+    let mut set = HashSet::new();
+    for file in list_files(trails) {
+        for value in std::fs::read_to_string(&file)?.lines() {
+            if let Ok(found) = normalize::infer(value) {
+                set.insert(found.value);
+            }
+        }
+    }
+    let queries = queries(trails)?;
+    let started = Instant::now();
+    let hits = queries
+        .iter()
+        .filter(|(_, v)| set.contains(v.as_str()))
+        .count();
+    let measured = Measured {
+        elapsed: started.elapsed(),
+        peak_kb: 0,
+    };
+    eprintln!("gsoc bench: hash set: {hits} exact hits");
+    Ok(row(
+        "the same lookups in a hash set (exact only)",
+        "std HashSet",
+        1,
+        queries.len() as u64,
+        &measured,
+        None,
+    ))
+}
+
+/// The corpora `gsoc detect` runs over with and without the indicators:
+/// the network logs (five times over) and the flat Windows events.
+fn detect_corpora(shared: &Path, work: &Path) -> Result<Vec<(String, Vec<PathBuf>, u64)>> {
+    let network = shared.join("network");
+    let mut corpora = Vec::new();
+    if network.is_dir() {
+        let inputs = vec![network; 5];
+        let events = count(&inputs);
+        corpora.push(("network logs x5 (Zeek, EVE)".to_owned(), inputs, events));
+    }
+    let flat = shared.join("windows/bench/eas-flat.ndjson");
+    if flat.is_file() {
+        let (path, events) = repeat_corpus(&flat, 250_000, work)?;
+        corpora.push(("flat Windows JSON".to_owned(), vec![path], events));
+    }
+    Ok(corpora)
+}
+
+fn count(inputs: &[PathBuf]) -> u64 {
+    let (inputs, _) = gsoc_decode::expand(inputs);
+    let mut n = 0;
+    for input in &inputs {
+        gsoc_decode::read_input(input, &gsoc_decode::Options::default(), &mut |chunk| {
+            if let gsoc_decode::Chunk::Batch(b) = chunk {
+                n += b.len() as u64;
+            }
+            true
+        });
+    }
+    n
+}
+
+/// `gsoc detect` on one core with all rules, without and with the
+/// indicators: wall time (loading included), and the rate while scanning
+/// (from the run's summary, loading excluded). Ratios are with ÷ without.
+fn with_and_without(
+    me: &Path,
+    label: &str,
+    inputs: &[&Path],
+    events: u64,
+    trails: &Path,
+) -> Result<Vec<Row>> {
+    let log = tempfile::NamedTempFile::new()?;
+    let run = |with: bool| -> Result<(Measured, f64)> {
+        let mut scanning = Vec::new();
+        let measured = median_of_three(|| {
+            let mut cmd = gsoc_detect(me, 1, inputs);
+            cmd.env("GSOC_LANG", "en");
+            if with {
+                cmd.arg("--intel").arg(trails);
+            }
+            let m = time_process_logging(cmd, true, log.reopen()?)?;
+            scanning.push(scanning_rate(log.path())?);
+            Ok(m)
+        })?;
+        scanning.sort_by(f64::total_cmp);
+        Ok((measured, scanning[1]))
+    };
+    let (without, without_rate) = run(false)?;
+    let (with, with_rate) = run(true)?;
+    let base = row(
+        &format!("{label}, no indicators"),
+        "gsoc",
+        1,
+        events,
+        &without,
+        None,
+    );
+    let mut loaded = row(
+        &format!("{label}, 1M indicators"),
+        "gsoc",
+        1,
+        events,
+        &with,
+        None,
+    );
+    loaded.ratio = Some(loaded.events_per_second / base.events_per_second);
+    loaded.baseline = Some("the same run without indicators, wall time".into());
+    let mut scan_base = scanning_row(label, "no indicators", events, without_rate);
+    scan_base.baseline = Some("events/s while scanning".into());
+    let mut scan_loaded = scanning_row(label, "1M indicators", events, with_rate);
+    scan_loaded.ratio = Some(with_rate / without_rate);
+    scan_loaded.baseline = Some("the same, while scanning (loading excluded)".into());
+    Ok(vec![base, loaded, scan_base, scan_loaded])
+}
+
+fn scanning_row(label: &str, what: &str, events: u64, rate: f64) -> Row {
+    Row {
+        what: format!("{label}, {what}, scanning only"),
+        engine: "gsoc".into(),
+        threads: 1,
+        events,
+        seconds: events as f64 / rate.max(1e-9),
+        events_per_second: rate,
+        peak_memory_mb: 0.0,
+        ratio: None,
+        baseline: None,
+    }
+}
+
+/// The events per second a `gsoc detect` summary reports (scanning time,
+/// after rules and indicators are loaded).
+fn scanning_rate(log: &Path) -> Result<f64> {
+    let text = std::fs::read_to_string(log)?;
+    text.lines()
+        .filter_map(|l| l.split_once(" events/s)"))
+        .filter_map(|(head, _)| head.rsplit_once('(')?.1.trim().parse().ok())
+        .last()
+        .with_context(|| format!("no events/s in the summary:\n{text}"))
+}
