@@ -22,14 +22,9 @@ fn trails(root: &Path) -> Vec<Trail> {
     let mut out = Vec::new();
     for file in files {
         let text = std::fs::read_to_string(&file).expect("readable list");
-        for line in text.lines() {
-            let value = line.split(" #").next().unwrap_or_default().trim();
-            if !value.is_empty() && !value.starts_with('#') {
-                out.push(Trail {
-                    value: value.to_owned(),
-                });
-            }
-        }
+        out.extend(gsoc_testdata::trail_values(&text).map(|value| Trail {
+            value: value.to_owned(),
+        }));
     }
     out
 }

@@ -263,12 +263,7 @@ fn maltrail_values(root: &Path) -> Vec<String> {
             continue;
         }
         let text = std::fs::read_to_string(entry.path()).expect("readable list");
-        for line in text.lines() {
-            let value = line.split(" #").next().unwrap_or_default().trim();
-            if !value.is_empty() && !value.starts_with('#') {
-                out.push(value.to_owned());
-            }
-        }
+        out.extend(gsoc_testdata::trail_values(&text).map(str::to_owned));
     }
     out
 }

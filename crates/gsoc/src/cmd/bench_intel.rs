@@ -37,16 +37,17 @@ pub fn run(shared: &Path, indicators: usize) -> Result<Vec<Row>> {
     );
     let me = std::env::current_exe().context("cannot find the gsoc binary")?;
     let mut rows = load_rows(&me, &trails, work.path(), written as u64)?;
-    rows.push(lookup_row(&trails)?);
-    rows.push(hash_set_row(&trails)?);
-    if let Some(last) = rows.last_mut() {
-        last.baseline = Some("exact lookups only".into());
-    }
     let corpora = detect_corpora(shared, work.path())?;
     for (label, inputs, events) in &corpora {
         let inputs: Vec<&Path> = inputs.iter().map(PathBuf::as_path).collect();
         rows.extend(with_and_without(&me, label, &inputs, *events, &trails)?);
     }
+    // In this process, after the child processes: a forked child's peak
+    // memory counts the pages it shares with a large parent.
+    rows.push(lookup_row(&trails)?);
+    let mut baseline = hash_set_row(&trails)?;
+    baseline.baseline = Some("exact lookups only".into());
+    rows.push(baseline);
     Ok(rows)
 }
 
@@ -65,12 +66,8 @@ fn expand_trails(maltrail: &Path, target: usize, out: &Path) -> Result<usize> {
             std::fs::create_dir_all(path.parent().unwrap_or(out))?;
             let text = std::fs::read_to_string(file)?;
             let mut writer = std::io::BufWriter::new(std::fs::File::create(&path)?);
-            for line in text.lines() {
-                let value = line.split(" #").next().unwrap_or_default().trim();
-                if value.is_empty() || value.starts_with('#') {
-                    continue;
-                }
-                if let Some(variant) = variant(value, copy) {
+            for value in gsoc_testdata::trail_values(&text) {
+                if let Some(variant) = gsoc_testdata::trail_variant(value, copy) {
                     writeln!(writer, "{variant}")?;
                     written += 1;
                 }
@@ -91,25 +88,6 @@ fn list_files(dir: &Path) -> Vec<PathBuf> {
             _ => None,
         })
         .collect()
-}
-
-/// The `copy`-th variant of a trail (the trail itself for copy 0).
-fn variant(value: &str, copy: u32) -> Option<String> {
-    if copy == 0 {
-        return Some(value.to_owned());
-    }
-    let (host, rest) = value
-        .split_once(['/', ':'])
-        .map_or((value, ""), |(h, _)| (h, &value[h.len()..]));
-    if let Ok(ip) = host.parse::<std::net::Ipv4Addr>() {
-        if rest.starts_with('/') {
-            return None;
-        }
-        let moved =
-            std::net::Ipv4Addr::from(u32::from(ip).wrapping_add(copy.wrapping_mul(0x0100_0193)));
-        return Some(format!("{moved}{rest}"));
-    }
-    (!host.is_empty()).then(|| format!("v{copy}-{host}{rest}"))
 }
 
 /// Loading: `gsoc detect` over one line with no rules, with and without the
@@ -392,8 +370,8 @@ fn scanning_row(label: &str, what: &str, events: u64, rate: f64) -> Row {
 fn scanning_rate(log: &Path) -> Result<f64> {
     let text = std::fs::read_to_string(log)?;
     text.lines()
+        .rev()
         .filter_map(|l| l.split_once(" events/s)"))
-        .filter_map(|(head, _)| head.rsplit_once('(')?.1.trim().parse().ok())
-        .last()
+        .find_map(|(head, _)| head.rsplit_once('(')?.1.trim().parse().ok())
         .with_context(|| format!("no events/s in the summary:\n{text}"))
 }
