@@ -159,7 +159,15 @@ impl FieldSet {
         if len >= 64 || self.lengths & (1 << len) == 0 {
             return None;
         }
-        self.fields.iter().find(|(_, _, n)| *n == name).copied()
+        let bytes = name.as_bytes();
+        let (first, last) = (bytes.first(), bytes.last());
+        self.fields
+            .iter()
+            .find(|(_, _, n)| {
+                let n = n.as_bytes();
+                n.len() == len && n.first() == first && n.last() == last && n == bytes
+            })
+            .copied()
     }
 }
 
@@ -575,13 +583,15 @@ fn ip_observation<'e>(
 
 /// A host name or an address literal (a Host header, a DNS answer).
 fn observe_host<'e>(text: &'e str, role: Role, field: &'static str, out: &mut Observations<'e>) {
-    let host = text.rsplit_once(':').map_or(text, |(h, port)| {
-        if port.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') {
+    let ends_in_digit = text.as_bytes().last().is_some_and(u8::is_ascii_digit);
+    let host = match text.rsplit_once(':') {
+        Some((h, port))
+            if ends_in_digit && port.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') =>
+        {
             h
-        } else {
-            text
         }
-    });
+        _ => text,
+    };
     if let Some(ip) = parse_ip(host) {
         out.push(ip_observation(ip, role, field, text));
     } else if let Some(name) = lower(host) {
