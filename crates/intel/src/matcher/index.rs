@@ -451,7 +451,9 @@ impl Matcher {
 
     /// Calls `visit` with each posting whose key is `value` (normalised).
     pub(super) fn postings_for(&self, kind: Kind, value: &str, visit: &mut dyn FnMut(&Posting)) {
-        let Some(slot) = text_slot(kind) else { return };
+        let Some(slot) = text_slot(kind).filter(|&s| !self.values[s].is_empty()) else {
+            return;
+        };
         let full = hash(value);
         let short = full as u32;
         let head = self.values[slot]
@@ -502,6 +504,9 @@ impl Matcher {
     /// Calls `visit` with each posting for a domain and each of its
     /// parents.
     pub(super) fn postings_for_domain(&self, name: &str, visit: &mut dyn FnMut(&Posting)) {
+        if text_slot(Kind::Domain).is_none_or(|slot| self.values[slot].is_empty()) {
+            return;
+        }
         let mut rest = name;
         loop {
             self.postings_for(Kind::Domain, rest, visit);

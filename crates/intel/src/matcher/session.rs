@@ -2,7 +2,7 @@
 //! values an event carries, and the detections for the indicators they hit.
 
 use std::borrow::Cow;
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
 use gsoc_event::{
@@ -31,6 +31,9 @@ pub(super) fn lower(text: &str) -> Option<Cow<'_, str>> {
 
 /// An address from a log field: brackets and IPv4-mapped IPv6 undone.
 pub(super) fn parse_ip(text: &str) -> Option<IpAddr> {
+    if let Some(v4) = dotted_quad(text.as_bytes()) {
+        return Some(IpAddr::V4(v4));
+    }
     let text = text.trim().trim_start_matches('[').trim_end_matches(']');
     let first = *text.as_bytes().first()?;
     if !(first.is_ascii_hexdigit() || first == b':') {
@@ -40,6 +43,32 @@ pub(super) fn parse_ip(text: &str) -> Option<IpAddr> {
         IpAddr::V6(v6) => Some(v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4)),
         ip => Some(ip),
     }
+}
+
+/// The common case of [`parse_ip`], a plain `a.b.c.d`, read in one pass.
+/// Written by hand because it is on every network event's path and std's
+/// general address parser costs several times more; anything else (IPv6,
+/// leading zeros, spaces) returns `None` and goes to std's parser, so what
+/// is accepted stays exactly what std accepts.
+fn dotted_quad(bytes: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut parts = bytes.split(|&b| b == b'.');
+    for octet in &mut octets {
+        let part = parts.next()?;
+        let leading_zero = part.len() > 1 && part[0] == b'0';
+        if part.is_empty() || part.len() > 3 || leading_zero {
+            return None;
+        }
+        let mut value = 0u16;
+        for &b in part {
+            if !b.is_ascii_digit() {
+                return None;
+            }
+            value = value * 10 + u16::from(b - b'0');
+        }
+        *octet = u8::try_from(value).ok()?;
+    }
+    parts.next().is_none().then_some(Ipv4Addr::from(octets))
 }
 
 /// What an event field holds, for indicators.
@@ -136,37 +165,36 @@ struct Plan {
     conditions: FieldSet,
 }
 
-/// Field names with what they hold, and a mask of their lengths so that an
-/// event's other fields are passed over with one test each.
+/// Field names with what they hold, sorted by length, and where each
+/// length's names start: an event's other fields are passed over with one
+/// test each, and a name is compared only with the names of its length.
 #[derive(Debug, Default)]
 struct FieldSet {
     fields: Vec<(Probe, Role, &'static str)>,
-    lengths: u64,
+    by_length: Vec<(u16, u16)>,
 }
 
 impl FieldSet {
-    fn new(fields: Vec<(Probe, Role, &'static str)>) -> FieldSet {
-        let lengths = fields
-            .iter()
-            .filter(|(_, _, name)| name.len() < 64)
-            .fold(0, |mask, (_, _, name)| mask | 1 << name.len());
-        FieldSet { fields, lengths }
+    fn new(mut fields: Vec<(Probe, Role, &'static str)>) -> FieldSet {
+        fields.sort_by_key(|(_, _, name)| name.len());
+        let longest = fields.last().map_or(0, |(_, _, name)| name.len());
+        let mut by_length = vec![(0u16, 0u16); longest + 1];
+        for (i, (_, _, name)) in fields.iter().enumerate() {
+            let range = &mut by_length[name.len()];
+            if range.0 == range.1 {
+                range.0 = i as u16;
+            }
+            range.1 = i as u16 + 1;
+        }
+        FieldSet { fields, by_length }
     }
 
     /// What a field of an event holds, when the set reads it.
     fn get(&self, name: &str) -> Option<(Probe, Role, &'static str)> {
-        let len = name.len();
-        if len >= 64 || self.lengths & (1 << len) == 0 {
-            return None;
-        }
-        let bytes = name.as_bytes();
-        let (first, last) = (bytes.first(), bytes.last());
-        self.fields
+        let &(start, end) = self.by_length.get(name.len())?;
+        self.fields[start as usize..end as usize]
             .iter()
-            .find(|(_, _, n)| {
-                let n = n.as_bytes();
-                n.len() == len && n.first() == first && n.last() == last && n == bytes
-            })
+            .find(|(_, _, n)| *n == name)
             .copied()
     }
 }
@@ -583,32 +611,38 @@ fn ip_observation<'e>(
 
 /// A host name or an address literal (a Host header, a DNS answer).
 fn observe_host<'e>(text: &'e str, role: Role, field: &'static str, out: &mut Observations<'e>) {
-    let ends_in_digit = text.as_bytes().last().is_some_and(u8::is_ascii_digit);
-    let host = match text.rsplit_once(':') {
-        Some((h, port))
-            if ends_in_digit && port.bytes().all(|b| b.is_ascii_digit()) && !h.contains(':') =>
-        {
-            h
-        }
-        _ => text,
-    };
+    if let Some(v4) = dotted_quad(text.as_bytes()) {
+        out.push(ip_observation(IpAddr::V4(v4), role, field, text));
+        return;
+    }
+    let host = without_port(text);
     if let Some(ip) = parse_ip(host) {
         out.push(ip_observation(ip, role, field, text));
-    } else if let Some(name) = lower(host) {
-        let name = match name {
-            Cow::Borrowed(b) => Cow::Borrowed(b.trim_end_matches('.')),
-            Cow::Owned(o) => Cow::Owned(o.trim_end_matches('.').to_owned()),
-        };
-        if name.contains('.') {
-            out.push(Observation {
-                kind: Kind::Domain,
-                role,
-                field,
-                value: name,
-                ip: None,
-                port: None,
-            });
+    } else if let Some(name) = lower(host.trim_end_matches('.'))
+        && name.contains('.')
+    {
+        out.push(Observation {
+            kind: Kind::Domain,
+            role,
+            field,
+            value: name,
+            ip: None,
+            port: None,
+        });
+    }
+}
+
+/// A host without the `:port` a Host header may end in (an IPv6 literal,
+/// which holds colons itself, is left alone).
+fn without_port(text: &str) -> &str {
+    if !text.as_bytes().last().is_some_and(u8::is_ascii_digit) {
+        return text;
+    }
+    match text.rsplit_once(':') {
+        Some((host, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !host.contains(':') => {
+            host
         }
+        _ => text,
     }
 }
 

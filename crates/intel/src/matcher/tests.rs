@@ -177,3 +177,36 @@ fn detections_name_the_indicator() {
     assert_eq!(info.tlp.as_deref(), Some("amber"));
     assert_eq!(info.confidence, Some(60));
 }
+
+#[test]
+fn addresses_parse_as_std_parses_them() {
+    for text in [
+        "10.0.0.1",
+        "255.255.255.255",
+        "0.0.0.0",
+        "256.1.1.1",
+        "01.2.3.4",
+        "1.2.3",
+        "1.2.3.4.5",
+        "1..3.4",
+        "1.2.3.4 ",
+        "1.2.3.-4",
+        "::ffff:10.1.2.3",
+        "[2001:db8::1]",
+        "example.org",
+    ] {
+        let expected = text
+            .trim()
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .ok()
+            .map(|ip| match ip {
+                std::net::IpAddr::V6(v6) => v6
+                    .to_ipv4_mapped()
+                    .map_or(std::net::IpAddr::V6(v6), std::net::IpAddr::V4),
+                ip => ip,
+            });
+        assert_eq!(super::parse_ip(text), expected, "{text}");
+    }
+}
