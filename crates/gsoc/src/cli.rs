@@ -47,6 +47,9 @@ pub enum Command {
     /// Threat-intelligence indicators: import, list, export, remove.
     #[command(subcommand)]
     Intel(cmd::intel::Command),
+    /// Suspicious e-mail: analyse, count by fiscal year, receive over SMTP/LMTP.
+    #[command(subcommand)]
+    Mail(cmd::mail::Command),
     /// Work with Sigma rule files.
     #[command(subcommand)]
     Rules(cmd::rules::Command),

@@ -51,6 +51,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Detect(args) => cmd::detect::run(args, &cli.data_dir, lang),
         Command::Intel(command) => cmd::intel::run(command, &cli.data_dir, lang),
+        Command::Mail(command) => cmd::mail::run(command, &cli.data_dir, lang),
         Command::Decode(args) => cmd::decode::run(args, lang),
         Command::Rules(command) => cmd::rules::run(command, lang),
         Command::Bench(args) => cmd::bench::run(args, lang),

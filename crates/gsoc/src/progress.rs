@@ -10,12 +10,18 @@ pub struct Progress {
     bar: ProgressBar,
     started: Instant,
     events: u64,
+    unit: &'static str,
 }
 
 impl Progress {
     /// A bar over `inputs` inputs; hidden when `hidden` or stderr is not a
     /// terminal.
     pub fn new(inputs: usize, hidden: bool) -> Progress {
+        Progress::counting(inputs, hidden, "events")
+    }
+
+    /// A bar over `inputs` inputs that counts `unit` (such as `messages`).
+    pub fn counting(inputs: usize, hidden: bool, unit: &'static str) -> Progress {
         let bar = if hidden || !std::io::stderr().is_terminal() {
             ProgressBar::with_draw_target(Some(inputs as u64), ProgressDrawTarget::hidden())
         } else {
@@ -32,15 +38,17 @@ impl Progress {
             bar,
             started: Instant::now(),
             events: 0,
+            unit,
         }
     }
 
-    /// Counts decoded events.
+    /// Counts decoded events (or whatever the bar counts).
     pub fn add_events(&mut self, n: u64) {
         self.events += n;
         let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+        let unit = self.unit;
         self.bar.set_message(format!(
-            "{} events  {:.0} events/s",
+            "{} {unit}  {:.0} {unit}/s",
             self.events,
             self.events as f64 / secs
         ));

@@ -5,6 +5,7 @@ mod bench_intel;
 pub mod decode;
 pub mod detect;
 pub mod intel;
+pub mod mail;
 pub mod rules;
 
 use std::path::PathBuf;
