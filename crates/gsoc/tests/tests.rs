@@ -4,5 +4,6 @@
 mod cli;
 mod corpora;
 mod intel;
+mod mail;
 mod planting;
 mod util;

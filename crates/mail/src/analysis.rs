@@ -65,7 +65,7 @@ pub struct Headers {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Indicator {
     /// `url`, `domain`, `email-addr`, `ipv4-addr`, `ipv6-addr`, `sha256` or
-    /// `md5`.
+    /// `sha1`.
     #[serde(rename = "type")]
     pub kind: &'static str,
     /// The value.
@@ -112,6 +112,8 @@ pub(crate) struct Body {
     pub(crate) html: String,
     /// HTML without a plain-text alternative.
     pub(crate) html_only: bool,
+    /// The words of the HTML, without its tags.
+    pub(crate) html_text: String,
 }
 
 /// Analyses one message.
@@ -290,6 +292,7 @@ fn body(message: &Message<'_>) -> Body {
         .iter()
         .any(|p| p.is_text() && !p.is_text_html());
     body.html_only = !body.html.is_empty() && !plain;
+    body.html_text = strip_tags(&body.html);
     if body.text.trim().is_empty() && !body.html.is_empty() {
         body.text.clear();
     }
@@ -314,11 +317,11 @@ fn attachments(message: &Message<'_>, body: &Body) -> Vec<Attachment> {
                 })
                 .unwrap_or_default()
                 .to_ascii_lowercase();
-            let bytes: Vec<u8> = match part.message() {
-                Some(inner) => inner.raw_message().to_vec(),
-                None => part.contents().to_vec(),
+            let bytes: &[u8] = match part.message() {
+                Some(inner) => inner.raw_message(),
+                None => part.contents(),
             };
-            attachment::analyse(part.attachment_name(), &declared, &bytes, text)
+            attachment::analyse(part.attachment_name(), &declared, bytes, text)
         })
         .collect()
 }
@@ -356,7 +359,25 @@ fn indicators(headers: &Headers, links: &[Link], attachments: &[Attachment]) -> 
     }
     for a in attachments {
         add("sha256", &a.sha256);
-        add("md5", &a.md5);
+        add("sha1", &a.sha1);
+    }
+    out
+}
+
+/// HTML without its tags, styles and scripts, for reading its words.
+pub(crate) fn strip_tags(html: &str) -> String {
+    let mut out = String::with_capacity(html.len() / 2);
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
     }
     out
 }

@@ -4,7 +4,6 @@
 
 use std::io::{Cursor, Read};
 
-use md5::Md5;
 use serde::Serialize;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
@@ -119,8 +118,6 @@ pub struct Attachment {
     pub sha256: String,
     /// SHA-1, hex.
     pub sha1: String,
-    /// MD5, hex.
-    pub md5: String,
     /// What is risky about it.
     pub findings: Vec<Finding>,
 }
@@ -186,7 +183,6 @@ pub fn analyse(name: Option<&str>, declared_type: &str, bytes: &[u8], body: &str
         size: bytes.len(),
         sha256: hex(&Sha256::digest(bytes)),
         sha1: hex(&Sha1::digest(bytes)),
-        md5: hex(&Md5::digest(bytes)),
         findings,
     }
 }
@@ -335,13 +331,14 @@ fn external_relationships(rels: &str) -> Vec<(String, String)> {
 }
 
 /// Active content and links in a PDF: its names are searched in the file
-/// and in each Flate-compressed stream (object streams hide them there).
+/// and in its Flate-compressed object streams (which hide them); page
+/// content streams, which hold no such names, are not inflated.
 fn pdf_findings(bytes: &[u8]) -> Vec<Finding> {
-    let mut texts: Vec<Vec<u8>> = vec![bytes.to_vec()];
-    texts.extend(pdf_streams(bytes));
+    let streams = pdf_streams(bytes);
+    let texts = std::iter::once(bytes).chain(streams.iter().map(Vec::as_slice));
     let mut active: Vec<&str> = Vec::new();
     let mut urls: Vec<String> = Vec::new();
-    for text in &texts {
+    for text in texts {
         for name in [
             "/JavaScript",
             "/Launch",
@@ -383,6 +380,12 @@ fn pdf_streams(bytes: &[u8]) -> Vec<Vec<u8>> {
         let mut start = at + found + b"stream".len();
         at = start;
         if bytes[..start - 6].ends_with(b"end") {
+            continue;
+        }
+        let dictionary = &bytes[start.saturating_sub(300)..start];
+        let may_hold_names = memchr::memmem::find(dictionary, b"/ObjStm").is_some()
+            || memchr::memmem::find(dictionary, b"/JS").is_some();
+        if !may_hold_names {
             continue;
         }
         start += bytes[start..]

@@ -15,10 +15,7 @@ use crate::analysis::{Body, Headers, Settings};
 use crate::attachment::{Attachment, Content, Finding};
 use crate::links::{Link, LinkFinding, registrable};
 use crate::sender::{self, domain_of};
-use crate::words::{
-    ABUSED_TLDS, BULK_WORDS, CREDENTIAL_WORDS, FREE_MAIL, MONEY_REQUEST_WORDS, PAYMENT_WORDS,
-    ROMANCE_WORDS, SPAM_WORDS,
-};
+use crate::words::{ABUSED_TLDS, FREE_MAIL, List, WordHits};
 
 /// The score from which a message is suspicious.
 pub const SUSPICIOUS: u32 = 40;
@@ -275,10 +272,6 @@ pub(crate) struct Verdict {
     pub(crate) reasons: Vec<Reason>,
 }
 
-fn found<'w>(text: &str, words: &[&'w str]) -> Vec<&'w str> {
-    words.iter().copied().filter(|w| text.contains(w)).collect()
-}
-
 /// Classifies a message.
 pub(crate) fn classify(
     headers: &Headers,
@@ -295,10 +288,7 @@ pub(crate) fn classify(
     sender_reasons(headers, settings, &mut reasons);
     let text = format!(
         "{}\n{}\n{}\n{}",
-        headers.from_name,
-        headers.subject,
-        body.text,
-        strip_tags(&body.html)
+        headers.from_name, headers.subject, body.text, body.html_text
     )
     .to_lowercase();
     let lures = content_reasons(&text, headers, links, attachments, &mut reasons);
@@ -500,12 +490,13 @@ fn content_reasons(
     attachments: &[Attachment],
     reasons: &mut Vec<Reason>,
 ) -> Lures {
-    let credentials = found(text, CREDENTIAL_WORDS);
-    let payment = found(text, PAYMENT_WORDS);
-    let money = found(text, MONEY_REQUEST_WORDS);
-    let mut spam = found(text, SPAM_WORDS);
+    let words = WordHits::scan(text);
+    let credentials = words.of(List::Credential);
+    let payment = words.of(List::Payment);
+    let money = words.of(List::MoneyRequest);
+    let mut spam = words.of(List::Spam);
     if !headers.mailing_list {
-        spam.extend(found(text, BULK_WORDS));
+        spam.extend(words.of(List::Bulk));
     }
     let reachable = !links.is_empty() || !attachments.is_empty();
     let lures = Lures {
@@ -521,7 +512,7 @@ fn content_reasons(
     if lures.payment {
         push_once(reasons, "payment-lure", 20, payment.join(", "));
     }
-    let romance = found(text, ROMANCE_WORDS);
+    let romance = words.of(List::Romance);
     if romance.len() >= 2 {
         push_once(reasons, "romance-lure", 40, romance.join(", "));
     }
@@ -566,7 +557,7 @@ fn style_reasons(
     } else if let Some(word) = mixed_script_word(&display) {
         push_once(reasons, "obfuscated-text", 45, word.to_owned());
     }
-    let busters = hash_busters(&format!("{} {}", body.text, strip_tags(&body.html)));
+    let busters = hash_busters(&body.text) + hash_busters(&body.html_text);
     if busters >= 2 {
         push_once(
             reasons,
@@ -589,7 +580,7 @@ fn style_reasons(
             format!("{invisible} invisible characters in the body"),
         );
     }
-    if body.html_only && visible_words(&body.html) < 30 && !links.is_empty() {
+    if body.html_only && visible_words(&body.html_text) < 30 && !links.is_empty() {
         push_once(
             reasons,
             "little-text",
@@ -722,9 +713,8 @@ fn mixed_script_word(text: &str) -> Option<&str> {
     })
 }
 
-/// How many words an HTML page shows.
-fn visible_words(html: &str) -> usize {
-    let text = strip_tags(html);
+/// How many words a text shows.
+fn visible_words(text: &str) -> usize {
     text.split_whitespace()
         .filter(|w| w.chars().any(char::is_alphabetic))
         .count()
@@ -807,22 +797,4 @@ fn push_once(reasons: &mut Vec<Reason>, code: &'static str, weight: u32, detail:
             detail,
         });
     }
-}
-
-/// HTML without its tags, styles and scripts, for reading its words.
-fn strip_tags(html: &str) -> String {
-    let mut out = String::with_capacity(html.len() / 2);
-    let mut in_tag = false;
-    for c in html.chars() {
-        match c {
-            '<' => in_tag = true,
-            '>' => {
-                in_tag = false;
-                out.push(' ');
-            }
-            c if !in_tag => out.push(c),
-            _ => {}
-        }
-    }
-    out
 }

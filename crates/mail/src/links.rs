@@ -109,7 +109,7 @@ pub struct Link {
 }
 
 static ANCHOR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?is)<a\s[^>]*?href\s*=\s*["']?([^"'\s>]+)["']?[^>]*>(.*?)</a"#).expect("valid")
+    Regex::new(r#"(?i)<a\s[^>]*?href\s*=\s*["']?([^"'\s>]+)["']?[^>]*>"#).expect("valid")
 });
 static FORM_ACTION: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?is)<form\s[^>]*?action\s*=\s*["']?([^"'\s>]+)"#).expect("valid")
@@ -137,7 +137,9 @@ pub fn extract(text: &str, html: &str) -> Vec<Link> {
     };
     let mut shown_texts = Vec::new();
     for anchor in ANCHOR.captures_iter(html) {
-        let shown = TAG.replace_all(&anchor[2], "").trim().to_owned();
+        let after = &html[anchor.get(0).map_or(0, |m| m.end())..];
+        let inner = &after[..anchor_end(after)];
+        let shown = TAG.replace_all(inner, "").trim().to_owned();
         shown_texts.push(shown.clone());
         add(&anchor[1], (!shown.is_empty()).then_some(shown));
     }
@@ -162,6 +164,25 @@ pub fn extract(text: &str, html: &str) -> Vec<Link> {
         }
     }
     links
+}
+
+/// Where an anchor's content ends: at its `</a>` (in any case), or after
+/// at most 2,000 bytes.
+fn anchor_end(after: &str) -> usize {
+    let limit = after.len().min(2000);
+    let window = &after.as_bytes()[..limit];
+    memchr::memmem::find_iter(window, b"</")
+        .find(|&at| {
+            window
+                .get(at + 2)
+                .is_some_and(|b| b.eq_ignore_ascii_case(&b'a'))
+        })
+        .unwrap_or_else(|| {
+            (0..=limit)
+                .rev()
+                .find(|&i| after.is_char_boundary(i))
+                .unwrap_or(0)
+        })
 }
 
 /// A link, with what is suspicious about it.

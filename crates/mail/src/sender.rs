@@ -14,6 +14,43 @@ pub struct Protected {
     pub names: Vec<String>,
     /// Domains whose look-alikes are suspicious (`example.go.jp`).
     pub domains: Vec<String>,
+    /// The names and domains in the forms they are compared in, made on
+    /// first use.
+    #[serde(skip)]
+    prepared: std::sync::OnceLock<Prepared>,
+}
+
+/// Protected names and domains as they are compared.
+#[derive(Clone, Debug, Default)]
+struct Prepared {
+    /// Each name folded, its look-alike skeleton, and folded without spaces.
+    names: Vec<(String, String)>,
+    /// Each domain's registrable part, its skeleton and its first label.
+    domains: Vec<(String, String, String)>,
+}
+
+impl Protected {
+    fn prepared(&self) -> &Prepared {
+        self.prepared.get_or_init(|| Prepared {
+            names: self
+                .names
+                .iter()
+                .map(|n| {
+                    let folded = fold(n);
+                    (skeleton(&folded), folded.replace(' ', ""))
+                })
+                .collect(),
+            domains: self
+                .domains
+                .iter()
+                .map(|d| {
+                    let theirs = registrable(d);
+                    let label = theirs.split('.').next().unwrap_or("").to_owned();
+                    (skeleton(&theirs), label, theirs)
+                })
+                .collect(),
+        })
+    }
 }
 
 /// A protected-names file that could not be read.
@@ -160,6 +197,7 @@ impl Protected {
         Protected {
             names: pairs.iter().map(|(n, _)| n.to_string()).collect(),
             domains: pairs.iter().map(|(_, d)| d.to_string()).collect(),
+            prepared: std::sync::OnceLock::new(),
         }
     }
 }
@@ -238,15 +276,19 @@ pub fn impersonated_name<'p>(
 ) -> Option<&'p str> {
     let display = skeleton(&fold(display));
     let from_registrable = registrable(from_domain);
-    protected.names.iter().enumerate().find_map(|(i, name)| {
-        let folded = fold(name);
-        let shown = contains_word(&display, &skeleton(&folded));
-        let owned = protected.domains.get(i).is_some_and(|d| {
-            registrable(d) == from_registrable || from_domain.ends_with(d.as_str())
-        });
-        let own_name = from_registrable.starts_with(&folded.replace(' ', ""));
-        (shown && !owned && !own_name).then_some(name.as_str())
-    })
+    let prepared = protected.prepared();
+    prepared
+        .names
+        .iter()
+        .enumerate()
+        .find_map(|(i, (look, joined))| {
+            let shown = contains_word(&display, look);
+            let owned = protected.domains.get(i).is_some_and(|d| {
+                registrable(d) == from_registrable || from_domain.ends_with(d.as_str())
+            });
+            let own_name = from_registrable.starts_with(joined.as_str());
+            (shown && !owned && !own_name).then_some(protected.names[i].as_str())
+        })
 }
 
 fn contains_word(haystack: &str, word: &str) -> bool {
@@ -261,20 +303,25 @@ fn contains_word(haystack: &str, word: &str) -> bool {
 /// the same after undoing punycode and look-alike characters, or one edit
 /// away (for names of five letters or more).
 pub fn lookalike_of<'p>(domain: &str, protected: &'p Protected) -> Option<&'p str> {
-    let unicode = idna::domain_to_unicode(domain).0;
-    let look = skeleton(&registrable(&unicode));
-    let label = |d: &str| registrable(d).split('.').next().unwrap_or("").to_owned();
-    protected.domains.iter().map(String::as_str).find(|p| {
-        let theirs = registrable(p);
-        if registrable(domain) == theirs {
-            return false;
-        }
-        let same_look = look == skeleton(&theirs);
-        let (mine, target) = (label(&look), label(&theirs));
-        let near =
-            target.len() >= 5 && strsim::damerau_levenshtein(&mine, &target) <= 1 && mine != target;
-        same_look || near
-    })
+    let mine = registrable(domain);
+    let unicode = idna::domain_to_unicode(&mine).0;
+    let look = skeleton(&unicode);
+    let look_label = look.split('.').next().unwrap_or("");
+    let prepared = protected.prepared();
+    let found = prepared
+        .domains
+        .iter()
+        .position(|(their_look, label, theirs)| {
+            if mine == *theirs {
+                return false;
+            }
+            let near = label.len() >= 5
+                && look_label.len().abs_diff(label.len()) <= 1
+                && look_label != label
+                && strsim::damerau_levenshtein(look_label, label) <= 1;
+            look == *their_look || near
+        });
+    found.map(|i| protected.domains[i].as_str())
 }
 
 /// A name with look-alike characters replaced by the ASCII letters they

@@ -3,7 +3,7 @@
 
 /// Words that ask for a sign-in or an account check, in the languages
 /// phishing to Japanese and international organisations uses.
-pub(crate) const CREDENTIAL_WORDS: &[&str] = &[
+const CREDENTIAL_WORDS: &[&str] = &[
     "verify your",
     "confirm your",
     "account has been",
@@ -49,7 +49,7 @@ pub(crate) const CREDENTIAL_WORDS: &[&str] = &[
 ];
 
 /// Words that ask for payment or card details.
-pub(crate) const PAYMENT_WORDS: &[&str] = &[
+const PAYMENT_WORDS: &[&str] = &[
     "invoice",
     "payment",
     "refund",
@@ -90,7 +90,7 @@ pub(crate) const PAYMENT_WORDS: &[&str] = &[
 ];
 
 /// Words of a money request (business e-mail compromise).
-pub(crate) const MONEY_REQUEST_WORDS: &[&str] = &[
+const MONEY_REQUEST_WORDS: &[&str] = &[
     "wire transfer",
     "gift card",
     "bank details",
@@ -126,7 +126,7 @@ pub(crate) const MONEY_REQUEST_WORDS: &[&str] = &[
 ];
 
 /// Words of romance scams: a stranger's introduction and a photo.
-pub(crate) const ROMANCE_WORDS: &[&str] = &[
+const ROMANCE_WORDS: &[&str] = &[
     "lonely",
     "years old",
     "my photo",
@@ -149,7 +149,7 @@ pub(crate) const ROMANCE_WORDS: &[&str] = &[
 
 /// Advertising, gambling, crypto-reward, dating and bulk-mail wording, in
 /// the languages of the mail the centre receives.
-pub(crate) const SPAM_WORDS: &[&str] = &[
+const SPAM_WORDS: &[&str] = &[
     "click here",
     "limited time",
     "act now",
@@ -231,7 +231,7 @@ pub(crate) const SPAM_WORDS: &[&str] = &[
 
 /// The footer of bulk mail, which discussion lists also carry: counted
 /// only for mail that did not come through a list.
-pub(crate) const BULK_WORDS: &[&str] = &[
+const BULK_WORDS: &[&str] = &[
     "unsubscribe",
     "opt-out",
     "opt out",
@@ -269,3 +269,76 @@ pub(crate) const FREE_MAIL: &[&str] = &[
     "uol.com.br",
     "bol.com.br",
 ];
+
+/// The word lists a text is scanned for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum List {
+    /// [`CREDENTIAL_WORDS`].
+    Credential,
+    /// [`PAYMENT_WORDS`].
+    Payment,
+    /// [`MONEY_REQUEST_WORDS`].
+    MoneyRequest,
+    /// [`ROMANCE_WORDS`].
+    Romance,
+    /// [`SPAM_WORDS`].
+    Spam,
+    /// [`BULK_WORDS`].
+    Bulk,
+}
+
+/// The lists a text is scanned for, in one pass, in [`List`] order.
+const LISTS: [&[&str]; 6] = [
+    CREDENTIAL_WORDS,
+    PAYMENT_WORDS,
+    MONEY_REQUEST_WORDS,
+    ROMANCE_WORDS,
+    SPAM_WORDS,
+    BULK_WORDS,
+];
+
+/// Every word of every list in one automaton, with the list and word each
+/// pattern stands for.
+static AUTOMATON: std::sync::LazyLock<(aho_corasick::AhoCorasick, Vec<(usize, &'static str)>)> =
+    std::sync::LazyLock::new(|| {
+        let patterns: Vec<(usize, &'static str)> = LISTS
+            .iter()
+            .enumerate()
+            .flat_map(|(list, words)| words.iter().map(move |w| (list, *w)))
+            .collect();
+        let automaton = aho_corasick::AhoCorasick::builder()
+            .kind(Some(aho_corasick::AhoCorasickKind::DFA))
+            .build(patterns.iter().map(|(_, w)| w))
+            .expect("the word lists build");
+        (automaton, patterns)
+    });
+
+/// The words of each list a (lower-case) text holds, each once.
+pub(crate) struct WordHits {
+    hits: Vec<(usize, &'static str)>,
+}
+
+impl WordHits {
+    /// Scans a text for every list at once.
+    pub(crate) fn scan(text: &str) -> WordHits {
+        let (automaton, patterns) = &*AUTOMATON;
+        let mut hits: Vec<(usize, &'static str)> = Vec::new();
+        for m in automaton.find_overlapping_iter(text) {
+            let hit = patterns[m.pattern().as_usize()];
+            if !hits.contains(&hit) {
+                hits.push(hit);
+            }
+        }
+        WordHits { hits }
+    }
+
+    /// The words found from one of the lists.
+    pub(crate) fn of(&self, list: List) -> Vec<&'static str> {
+        let index = list as usize;
+        self.hits
+            .iter()
+            .filter(|(l, _)| *l == index)
+            .map(|(_, w)| *w)
+            .collect()
+    }
+}

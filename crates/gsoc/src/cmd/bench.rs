@@ -54,8 +54,9 @@ pub struct Args {
     format: Option<OutputFormat>,
 
     /// What to measure: `detect` (Sigma over the flat-JSON and EVTX
-    /// corpora, against rsigma) or `intel` (loading a million indicators,
-    /// lookups, and `gsoc detect` with and without them).
+    /// corpora, against rsigma), `intel` (loading a million indicators,
+    /// lookups, and `gsoc detect` with and without them) or `mail`
+    /// (messages per second over the e-mail corpus, against parsing alone).
     #[arg(long, value_enum, default_value = "detect")]
     suite: Suite,
 
@@ -72,6 +73,8 @@ enum Suite {
     Detect,
     /// Threat-intelligence loading, lookups and matching cost.
     Intel,
+    /// E-mail analysis: messages per second over the e-mail corpus.
+    Mail,
 }
 
 /// One measured run.
@@ -99,6 +102,10 @@ pub(crate) struct Measured {
 pub fn run(args: Args, _lang: Lang) -> Result<()> {
     if args.suite == Suite::Intel {
         let rows = super::bench_intel::run(&args.shared_data, args.indicators)?;
+        return print_rows(&rows, OutputFormat::resolve(args.format));
+    }
+    if args.suite == Suite::Mail {
+        let rows = super::bench_mail::run(&args.shared_data)?;
         return print_rows(&rows, OutputFormat::resolve(args.format));
     }
     let corpus = args.shared_data.join("windows/bench/eas-flat.ndjson");

@@ -257,7 +257,7 @@ fn write_table_header(out: &mut dyn Write, lang: Lang) -> Result<()> {
     writeln!(
         out,
         "{} {} {} {} {}",
-        fit(lang.pick("Class", "分類"), 12, false),
+        fit(lang.pick("Class", "分類"), 18, false),
         fit(lang.pick("Score", "点数"), 5, false),
         fit(lang.pick("From", "送信者"), 30, false),
         fit(lang.pick("Subject", "件名"), 36, false),
@@ -271,7 +271,7 @@ fn write_table_row(out: &mut dyn Write, analysis: &Analysis, lang: Lang) -> Resu
     writeln!(
         out,
         "{} {:>5} {} {} {}",
-        fit(class_name(analysis.class, lang), 12, false),
+        fit(class_name(analysis.class, lang), 18, false),
         analysis.score,
         fit(&analysis.headers.from, 30, false),
         fit(&analysis.headers.subject, 36, false),

@@ -2,6 +2,7 @@
 
 pub mod bench;
 mod bench_intel;
+mod bench_mail;
 pub mod decode;
 pub mod detect;
 pub mod intel;
