@@ -105,8 +105,8 @@ fn sentences(code: &str) -> (&'static str, &'static str) {
     match code {
         "macro-document" => ("Office document with VBA macros", "VBAマクロ付きOffice文書"),
         "encrypted-archive-password-in-body" => (
-            "encrypted archive with its password in the message (the Emotet pattern)",
-            "本文にパスワードのある暗号化アーカイブ(Emotetの手口)",
+            "encrypted archive or PDF with its password in the message (the Emotet pattern)",
+            "本文にパスワードのある暗号化アーカイブ・PDF(Emotetの手口)",
         ),
         "encrypted-archive" => (
             "encrypted archive that scanners cannot open",
