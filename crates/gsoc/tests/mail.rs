@@ -98,8 +98,8 @@ fn a_broken_message_is_quarantined_with_its_reason_and_the_rest_analysed() {
     let (analyses, err) = analyze(&dir, &["--quarantine", &q]);
     assert_eq!(
         analyses.len(),
-        6,
-        "five messages and two in the mbox, less the broken one"
+        8,
+        "seven messages and two in the mbox, less the broken one"
     );
     assert!(err.contains("broken.eml") && err.contains("empty"), "{err}");
     assert!(err.contains("could not be analysed: 1"), "{err}");
@@ -298,4 +298,50 @@ fn listen_stores_and_analyses_what_a_gateway_sends() {
         .find(|r| r["month"] == "2024-05")
         .expect("May 2024 counted");
     assert_eq!(may["counts"]["attachment"], 1);
+}
+
+#[test]
+fn dkim_signatures_are_verified_with_a_key_given_beforehand() {
+    let dir = Dir::new();
+    let key = "gsoc-test._domainkey.partner.example=v=DKIM1; k=ed25519; p=v90tcTmZYKc60SK6egMgcbBp/OU9Luu0cv8c2lktb44=";
+    let signed = data("mail/dkim-signed.eml").display().to_string();
+    let tampered = data("mail/dkim-tampered.eml").display().to_string();
+    let out = run_ok(dir.gsoc(&[
+        "mail",
+        "analyze",
+        "--format",
+        "jsonl",
+        "--dkim-key",
+        key,
+        &signed,
+        &tampered,
+    ]));
+    let analyses = json_lines(&out);
+    let signed = analysis_of(&analyses, "dkim-signed.eml");
+    assert_eq!(signed["headers"]["dkim"][0]["result"], "pass");
+    assert_eq!(signed["headers"]["dkim"][0]["domain"], "partner.example");
+    assert!(!codes(signed).contains(&"dkim-failed"));
+    let tampered = analysis_of(&analyses, "dkim-tampered.eml");
+    assert_ne!(tampered["headers"]["dkim"][0]["result"], "pass");
+    assert!(
+        codes(tampered).contains(&"dkim-failed"),
+        "{:?}",
+        codes(tampered)
+    );
+    let bad = dir
+        .gsoc(&[
+            "mail",
+            "analyze",
+            "--dkim-key",
+            "no-equals-sign",
+            &data("mail").display().to_string(),
+        ])
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("SELECTOR._domainkey.DOMAIN"),
+        "{}",
+        stderr(&bad)
+    );
 }

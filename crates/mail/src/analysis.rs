@@ -15,6 +15,10 @@ use crate::source::{Origin, RawMessage};
 pub struct Settings {
     /// Names and domains that must not be imitated.
     pub protected: Protected,
+    /// Verifies DKIM signatures when given (keys from DNS or given
+    /// beforehand); without it the results a receiving server recorded are
+    /// read.
+    pub dkim: Option<std::sync::Arc<crate::dkim::DkimVerifier>>,
 }
 
 impl Default for Settings {
@@ -22,6 +26,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             protected: Protected::well_known(),
+            dkim: None,
         }
     }
 }
@@ -51,6 +56,9 @@ pub struct Headers {
     pub received: Vec<String>,
     /// Authentication results.
     pub auth: AuthResults,
+    /// DKIM signatures verified here (with `Settings::dkim`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub dkim: Vec<crate::dkim::DkimCheck>,
     /// Whether it came through a discussion list (List-Id, List-Post or
     /// `Precedence: list`); a List-Unsubscribe alone marks bulk mail, not a
     /// list.
@@ -137,7 +145,10 @@ pub fn analyse(raw: &RawMessage, settings: &Settings) -> Result<Analysis, Broken
     if message.headers().is_empty() {
         return Err(broken("not an RFC 5322 message: it has no headers"));
     }
-    let headers = headers(&message);
+    let mut headers = headers(&message);
+    if let Some(verifier) = &settings.dkim {
+        headers.dkim = verifier.verify(&raw.bytes);
+    }
     let body = body(&message);
     let attachments = attachments(&message, &body);
     let mut links = links::extract(&body.text, &body.html);
@@ -247,6 +258,7 @@ fn headers(message: &Message<'_>) -> Headers {
         return_path,
         received,
         auth: AuthResults::parse(auth_values),
+        dkim: Vec::new(),
         mailing_list: is_discussion_list(message),
         to: message
             .to()

@@ -147,6 +147,10 @@ fn sentences(code: &str) -> (&'static str, &'static str) {
             "link with a user name before the host",
             "ホスト名の前にユーザー名のあるリンク",
         ),
+        "dkim-failed" => (
+            "a DKIM signature does not verify: the message was changed after signing",
+            "DKIM署名の検証に失敗(署名後に改変)",
+        ),
         "auth-failed" => ("sender authentication failed", "送信元認証の失敗"),
         "reply-to-mismatch" => (
             "replies go to another domain than the sender's",
@@ -400,6 +404,16 @@ fn link_reasons(links: &[Link], reasons: &mut Vec<Reason>) {
 }
 
 fn sender_reasons(headers: &Headers, settings: &Settings, reasons: &mut Vec<Reason>) {
+    let not_verified = |result: &str| matches!(result, "fail" | "neutral" | "permerror");
+    if let Some(failed) = headers.dkim.iter().find(|c| not_verified(c.result)) {
+        let why = failed.reason.clone().unwrap_or_default();
+        push_once(
+            reasons,
+            "dkim-failed",
+            30,
+            format!("{}: {why}", failed.domain),
+        );
+    }
     let failures = headers.auth.failures();
     if !failures.is_empty() {
         let weight = (15 * failures.len() as u32).min(35);

@@ -17,6 +17,7 @@
 pub mod analysis;
 pub mod attachment;
 pub mod classify;
+pub mod dkim;
 pub mod links;
 pub mod listen;
 pub mod sender;

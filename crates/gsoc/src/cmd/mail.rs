@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, bail};
 use clap::{Args as ClapArgs, Subcommand};
+use gsoc_mail::dkim::DkimVerifier;
 use gsoc_mail::source::{self, RawMessage};
 use gsoc_mail::stats::Stats;
 use gsoc_mail::{Analysis, Broken, Class, Protected, Settings, analyse};
@@ -58,11 +59,29 @@ struct Input {
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
 
+    #[command(flatten)]
+    judging: Judging,
+}
+
+/// How messages are judged.
+#[derive(Debug, ClapArgs)]
+struct Judging {
     /// A TOML file of names and domains to protect from impersonation
     /// (`names = [...]`, `domains = [...]`, paired by position), added to
     /// the built-in list of brands phishing imitates.
     #[arg(long, value_name = "FILE")]
     protected: Option<PathBuf>,
+
+    /// Verify DKIM signatures, looking the signers' keys up in DNS (without
+    /// it, the results the receiving server recorded are read).
+    #[arg(long)]
+    verify_dkim: bool,
+
+    /// A signer's key given beforehand, as its DNS name and TXT record:
+    /// `SELECTOR._domainkey.DOMAIN=v=DKIM1; k=rsa; p=…` (repeatable;
+    /// implies --verify-dkim; other keys are still looked up).
+    #[arg(long, value_name = "NAME=RECORD")]
+    dkim_key: Vec<String>,
 }
 
 /// `gsoc mail analyze`.
@@ -111,9 +130,8 @@ pub struct ListenArgs {
     #[arg(long)]
     lmtp: bool,
 
-    /// A TOML file of names and domains to protect (see `gsoc mail analyze`).
-    #[arg(long, value_name = "FILE")]
-    protected: Option<PathBuf>,
+    #[command(flatten)]
+    judging: Judging,
 }
 
 /// Runs a mail command.
@@ -125,13 +143,36 @@ pub fn run(command: Command, data_dir: &Path, lang: Lang) -> Result<()> {
     }
 }
 
-fn settings(protected: Option<&Path>) -> Result<Settings> {
-    let protected = match protected {
+fn settings(judging: &Judging) -> Result<Settings> {
+    let protected = match &judging.protected {
         Some(path) => Protected::well_known_and(path)
             .context("fix the file (names = [\"Org\"], domains = [\"org.example\"]) or leave out --protected")?,
         None => Protected::well_known(),
     };
-    Ok(Settings { protected })
+    let dkim = if judging.verify_dkim || !judging.dkim_key.is_empty() {
+        let verifier = DkimVerifier::system().map_err(anyhow::Error::msg)?;
+        for given in &judging.dkim_key {
+            add_dkim_key(&verifier, given)?;
+        }
+        Some(Arc::new(verifier))
+    } else {
+        None
+    };
+    Ok(Settings { protected, dkim })
+}
+
+/// Adds a `SELECTOR._domainkey.DOMAIN=RECORD` key to the verifier.
+fn add_dkim_key(verifier: &DkimVerifier, given: &str) -> Result<()> {
+    let help = "give it as SELECTOR._domainkey.DOMAIN=v=DKIM1; k=...; p=...";
+    let (name, record) = given
+        .split_once('=')
+        .with_context(|| format!("--dkim-key '{given}' has no '='; {help}"))?;
+    let (selector, domain) = name.split_once("._domainkey.").with_context(|| {
+        format!("--dkim-key name '{name}' is not SELECTOR._domainkey.DOMAIN; {help}")
+    })?;
+    verifier
+        .add_key(selector, domain, record)
+        .map_err(|e| anyhow::anyhow!("--dkim-key {name}: {e}; {help}"))
 }
 
 /// Analyses every message under the paths, calling `each` in order; reports
@@ -175,7 +216,7 @@ fn show_paths(paths: &[PathBuf]) -> String {
 }
 
 fn analyze(args: AnalyzeArgs, data_dir: &Path, lang: Lang) -> Result<()> {
-    let settings = settings(args.input.protected.as_deref())?;
+    let settings = settings(&args.input.judging)?;
     let format = OutputFormat::resolve(args.format);
     let mut out = BufWriter::new(std::io::stdout().lock());
     let mut quarantine = args
@@ -392,7 +433,7 @@ fn inbox(data_dir: &Path) -> PathBuf {
 }
 
 fn stats(args: StatsArgs, data_dir: &Path, lang: Lang) -> Result<()> {
-    let settings = settings(args.input.protected.as_deref())?;
+    let settings = settings(&args.input.judging)?;
     let paths = if args.input.paths.is_empty() {
         let stored = inbox(data_dir);
         if !stored.is_dir() {
@@ -553,7 +594,7 @@ fn write_counts(
 }
 
 fn listen(args: ListenArgs, data_dir: &Path) -> Result<()> {
-    let settings = settings(args.protected.as_deref())?;
+    let settings = settings(&args.judging)?;
     let inbox = inbox(data_dir);
     std::fs::create_dir_all(&inbox)
         .with_context(|| format!("cannot create {}", inbox.display()))?;
