@@ -345,3 +345,54 @@ fn dkim_signatures_are_verified_with_a_key_given_beforehand() {
         stderr(&bad)
     );
 }
+
+#[test]
+fn detect_matches_mail_as_events_with_sigma_rules_and_indicators() {
+    let dir = Dir::new();
+    let rule = dir.write(
+        "rules/mail.yml",
+        "title: Encrypted archive with its password in the mail\n\
+         id: 6b1f6f0e-2c55-4d8e-9a51-1f6d7c3c9e01\nstatus: experimental\nauthor: gsoc tests\n\
+         logsource:\n    category: email\n\
+         detection:\n    selection:\n        reasons: encrypted-archive-password-in-body\n    condition: selection\n\
+         level: high\n",
+    );
+    let indicators = dir.write("intel/phish-hosts.txt", "203.0.113.45\n");
+    let folder = data("mail").display().to_string();
+    let (rule, indicators) = (rule.display().to_string(), indicators.display().to_string());
+    let out = run_ok(dir.gsoc(&[
+        "detect",
+        "--no-stored-intel",
+        "--rules",
+        &rule,
+        "--intel",
+        &indicators,
+        "--format",
+        "jsonl",
+        &folder,
+    ]));
+    let detections = json_lines(&out);
+    let sigma: Vec<&Value> = detections.iter().filter(|d| d["kind"] == "sigma").collect();
+    assert_eq!(sigma.len(), 1, "{detections:?}");
+    assert!(
+        sigma[0]["source"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("emotet.eml")
+    );
+    let intel: Vec<&Value> = detections
+        .iter()
+        .filter(|d| d["kind"] == "indicator")
+        .collect();
+    assert_eq!(intel.len(), 1, "{detections:?}");
+    assert!(
+        intel[0]["source"]["file"]
+            .as_str()
+            .unwrap()
+            .ends_with("phish.eml")
+    );
+    assert!(
+        stderr(&out).contains("broken.eml"),
+        "the broken message is reported"
+    );
+}

@@ -18,6 +18,7 @@ pub mod analysis;
 pub mod attachment;
 pub mod classify;
 pub mod dkim;
+pub mod event;
 pub mod links;
 pub mod listen;
 pub mod sender;

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
-use gsoc_decode::{Batch, Quarantined, expand};
+use gsoc_decode::{Batch, Input, Quarantined, expand};
 use gsoc_event::{Detection, Level};
 use gsoc_intel::{ImportOptions, Matcher, MatcherBuilder, Store, import_paths};
 use gsoc_sigma::Engine;
@@ -123,6 +123,7 @@ pub fn run(args: Args, data_dir: &Path, lang: Lang) -> Result<()> {
     let matcher = load_intel(&args, data_dir)?;
 
     let (inputs, problems) = expand(&args.input.paths);
+    let (mail, inputs): (Vec<Input>, Vec<Input>) = inputs.into_iter().partition(is_mail);
     let mut tracker = Tracker {
         summary: Summary::new(lang, engine.rule_count(), engine.rejects().len())
             .with_indicators(matcher.len()),
@@ -164,8 +165,27 @@ pub fn run(args: Args, data_dir: &Path, lang: Lang) -> Result<()> {
             write_item(item, &mut *writer, &mut tracker, quarantine.as_mut())
         },
     );
-    tracker.progress.finish();
     outcome.context("cannot write output")?;
+    if !mail.is_empty() {
+        let mut sessions = (engine.session(), matcher.session());
+        for input in &mail {
+            let start = Item::Start {
+                file: std::sync::Arc::from(input.name()),
+                format: gsoc_event::Format::Json,
+            };
+            let items = [
+                start,
+                Item::Done(detect_mail(input, &mut sessions, from, to)),
+                Item::End,
+            ];
+            for item in items {
+                tracker.track(&item);
+                write_item(item, &mut *writer, &mut tracker, quarantine.as_mut())
+                    .context("cannot write output")?;
+            }
+        }
+    }
+    tracker.progress.finish();
     writer.finish().context("cannot write output")?;
     if let Some(q) = quarantine.as_mut() {
         q.flush().context("cannot write the quarantine file")?;
@@ -231,6 +251,69 @@ fn detect_batch(
                 intel.detect(&event, &mut |d| result.detections.push(d));
             }
             Err(q) => result.quarantined.push(q),
+        }
+    }
+    result
+}
+
+/// Whether an input is mail (`.eml` or `.mbox`), read by gsoc-mail and
+/// matched as events of log source category `email`.
+fn is_mail(input: &Input) -> bool {
+    let Input::File(path) = input else {
+        return false;
+    };
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("eml") || e.eq_ignore_ascii_case("mbox"))
+}
+
+/// The detections for the messages of one mail file: each message analysed
+/// and matched as an event; a message that cannot be read is quarantined.
+fn detect_mail(
+    input: &Input,
+    (session, intel): &mut (gsoc_sigma::Session<'_>, gsoc_intel::Session<'_>),
+    from: Option<Timestamp>,
+    to: Option<Timestamp>,
+) -> BatchResult {
+    let mut result = BatchResult {
+        events: 0,
+        out_of_range: 0,
+        quarantined: Vec::new(),
+        detections: Vec::new(),
+    };
+    let Input::File(path) = input else {
+        return result;
+    };
+    let file: std::sync::Arc<str> = std::sync::Arc::from(path.display().to_string());
+    let quarantine = |record: u64, reason: String| Quarantined {
+        file: std::sync::Arc::clone(&file),
+        record,
+        format: gsoc_event::Format::Json,
+        reason,
+        original: String::new(),
+    };
+    let messages = match gsoc_mail::source::read_file(path) {
+        Ok(messages) => messages,
+        Err(e) => {
+            result.quarantined.push(quarantine(0, e.to_string()));
+            return result;
+        }
+    };
+    let settings = gsoc_mail::Settings::default();
+    for message in &messages {
+        let record = message.origin.message.unwrap_or(1) as u64;
+        match gsoc_mail::analyse(message, &settings) {
+            Ok(analysis) => {
+                let event = gsoc_mail::event::to_event(&analysis, &file);
+                result.events += 1;
+                if !in_range(event.time, from, to) {
+                    result.out_of_range += 1;
+                    continue;
+                }
+                session.detect(&event, |d| result.detections.push(d));
+                intel.detect(&event, &mut |d| result.detections.push(d));
+            }
+            Err(broken) => result.quarantined.push(quarantine(record, broken.reason)),
         }
     }
     result
