@@ -93,6 +93,9 @@ pub struct Detection {
     pub fields: Fields,
     /// The indicator, for indicator matches.
     pub indicator: Option<Arc<IndicatorInfo>>,
+    /// Event fields a correlation rule reads from this detection (its
+    /// group-by and value fields); not part of the output.
+    pub context: Fields,
 }
 
 impl Serialize for Detection {
@@ -136,6 +139,7 @@ mod tests {
             path: "x.yml".into(),
         });
         let detection = Detection {
+            context: Fields::new(),
             kind: DetectionKind::Sigma,
             rule,
             event_time: Some(

@@ -269,6 +269,7 @@ mod tests {
             },
             fields: Default::default(),
             indicator: None,
+            context: Default::default(),
         };
         let mut s = Summary::new(Lang::Ja, 1, 0);
         s.events(10, 0);

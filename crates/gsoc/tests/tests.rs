@@ -3,6 +3,7 @@
 
 mod cli;
 mod corpora;
+mod correlation;
 mod intel;
 mod mail;
 mod planting;

@@ -158,6 +158,7 @@ impl EngineBuilder {
                 }),
             }
         }
+        engine.link_correlations();
         engine
     }
 
@@ -231,8 +232,38 @@ fn filter_applies(filter: &Filter, rule: &Rule) -> bool {
 #[derive(Debug)]
 struct CompiledRule {
     info: Arc<RuleInfo>,
+    /// The rule's `name`, by which correlations may refer to it.
+    name: Option<String>,
     logsource: LogSourceSpec,
     variants: Vec<(Vec<(String, String)>, u32)>,
+    /// The event fields correlation rules read from its detections.
+    correlated_fields: Vec<String>,
+}
+
+/// Whether a correlation's `rules:` entry names this rule (by id or name).
+fn refers_to(rule: &CompiledRule, reference: &str) -> bool {
+    rule.info.id == reference || rule.name.as_deref() == Some(reference)
+}
+
+/// A rule's id and name, for correlations.
+pub(crate) fn rule_names(engine: &Engine) -> Vec<(String, Option<String>)> {
+    engine
+        .rules
+        .iter()
+        .map(|r| (r.info.id.clone(), r.name.clone()))
+        .collect()
+}
+
+/// An event field by name, compared without case when no field has the
+/// exact name (as Sigma compares field names).
+fn field_ignoring_case<'e>(event: &'e Event, name: &str) -> Option<&'e gsoc_event::Value> {
+    event.fields.get(name).or_else(|| {
+        event
+            .fields
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    })
 }
 
 /// Compiled Sigma rules, ready to match events from any number of threads
@@ -272,6 +303,8 @@ impl Engine {
         }
         self.rules.push(CompiledRule {
             info: Arc::new(rule_info(rule)),
+            name: rule.meta.name.clone(),
+            correlated_fields: Vec::new(),
             logsource: rule.logsource.clone(),
             variants: output
                 .variants
@@ -279,6 +312,26 @@ impl Engine {
                 .map(|(renames, local)| (renames, base + local))
                 .collect(),
         });
+    }
+
+    /// Tells each rule a correlation refers to which event fields to keep
+    /// with its detections (group-by fields, through aliases, and the
+    /// value field).
+    fn link_correlations(&mut self) {
+        for correlation in &self.correlations {
+            for reference in &correlation.rules {
+                let Some(rule) = self.rules.iter_mut().find(|r| refers_to(r, reference)) else {
+                    continue;
+                };
+                let needed =
+                    crate::correlate::fields_for(correlation, reference, rule.name.as_deref());
+                for field in needed {
+                    if !rule.correlated_fields.contains(&field) {
+                        rule.correlated_fields.push(field);
+                    }
+                }
+            }
+        }
     }
 
     /// The rules that compiled, in load order.
@@ -636,6 +689,12 @@ fn detection(
     explained: &[Matched],
     table: &FieldTable,
 ) -> Detection {
+    let mut context = Fields::new();
+    for name in &rule.correlated_fields {
+        if let Some(value) = field_ignoring_case(event, name) {
+            context.push(name.as_str(), value.clone());
+        }
+    }
     let mut fields = Fields::new();
     let mut scratch = String::new();
     for (name, value) in event.fields.iter() {
@@ -655,5 +714,6 @@ fn detection(
         source: event.source.clone(),
         fields,
         indicator: None,
+        context,
     }
 }

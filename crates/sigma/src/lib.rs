@@ -47,6 +47,7 @@
 
 mod compile;
 mod condition;
+mod correlate;
 mod engine;
 mod error;
 mod eval;
@@ -62,6 +63,7 @@ mod ruleset;
 mod yaml;
 
 pub use condition::{Cond, CondError, OfTarget, Quantifier, parse as parse_condition};
+pub use correlate::{Correlator, MAX_GROUPS, Observed};
 pub use engine::{Engine, EngineBuilder, Session, Warning, parse_placeholders};
 pub use error::{Error, ErrorKind};
 pub use mapping::Mapping;

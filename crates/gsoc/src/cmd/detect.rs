@@ -9,7 +9,7 @@ use anyhow::{Context, Result};
 use gsoc_decode::{Batch, Input, Quarantined, expand};
 use gsoc_event::{Detection, Level};
 use gsoc_intel::{ImportOptions, Matcher, MatcherBuilder, Store, import_paths};
-use gsoc_sigma::Engine;
+use gsoc_sigma::{Correlator, Engine};
 use jiff::Timestamp;
 
 use super::InputArgs;
@@ -154,6 +154,7 @@ pub fn run(args: Args, data_dir: &Path, lang: Lang) -> Result<()> {
         None => None,
     };
     let (from, to) = (args.from, args.to);
+    let mut correlator = engine.correlator();
     let outcome = pipeline::run_until_error(
         &inputs,
         &args.input.options(),
@@ -162,7 +163,13 @@ pub fn run(args: Args, data_dir: &Path, lang: Lang) -> Result<()> {
         |(session, intel), batch| detect_batch(session, intel, batch, from, to),
         |item| {
             tracker.track(&item);
-            write_item(item, &mut *writer, &mut tracker, quarantine.as_mut())
+            write_item(
+                item,
+                &mut *writer,
+                &mut tracker,
+                &mut correlator,
+                quarantine.as_mut(),
+            )
         },
     );
     outcome.context("cannot write output")?;
@@ -180,8 +187,14 @@ pub fn run(args: Args, data_dir: &Path, lang: Lang) -> Result<()> {
             ];
             for item in items {
                 tracker.track(&item);
-                write_item(item, &mut *writer, &mut tracker, quarantine.as_mut())
-                    .context("cannot write output")?;
+                write_item(
+                    item,
+                    &mut *writer,
+                    &mut tracker,
+                    &mut correlator,
+                    quarantine.as_mut(),
+                )
+                .context("cannot write output")?;
             }
         }
     }
@@ -189,6 +202,13 @@ pub fn run(args: Args, data_dir: &Path, lang: Lang) -> Result<()> {
     writer.finish().context("cannot write output")?;
     if let Some(q) = quarantine.as_mut() {
         q.flush().context("cannot write the quarantine file")?;
+    }
+    if correlator.overflow() > 0 {
+        eprintln!(
+            "gsoc: {} correlation groups were not kept: each correlation keeps at most {} at a time",
+            correlator.overflow(),
+            gsoc_sigma::MAX_GROUPS
+        );
     }
     tracker.summary.print(started.elapsed());
     Ok(())
@@ -333,6 +353,7 @@ fn write_item(
     item: Item<BatchResult>,
     writer: &mut dyn output::DetectionWriter,
     tracker: &mut Tracker,
+    correlator: &mut Correlator,
     mut quarantine: Option<&mut BufWriter<File>>,
 ) -> Result<()> {
     match item {
@@ -340,8 +361,12 @@ fn write_item(
             tracker.progress.add_events(result.events);
             tracker.summary.events(result.events, result.out_of_range);
             for d in &result.detections {
-                writer.write(d)?;
-                tracker.summary.detection(d);
+                let observed = correlator.observe(d);
+                let shown = std::iter::once(d).filter(|_| !observed.suppressed);
+                for d in shown.chain(&observed.fired) {
+                    writer.write(d)?;
+                    tracker.summary.detection(d);
+                }
             }
             for q in &result.quarantined {
                 tracker.summary.quarantined(q);

@@ -416,6 +416,7 @@ impl<'m> Session<'m> {
             source: event.source.clone(),
             fields,
             indicator: Some(indicator),
+            context: Fields::new(),
         }
     }
 }
