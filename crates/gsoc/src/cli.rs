@@ -26,7 +26,8 @@ pub struct Cli {
     #[arg(long, global = true, value_enum, env = "GSOC_LANG")]
     pub lang: Option<Lang>,
 
-    /// Where gsoc keeps its state (the indicator store, the audit log).
+    /// Where gsoc keeps its state (the indicator store, the audit log, the
+    /// mail the listener received).
     #[arg(
         long,
         global = true,

@@ -24,7 +24,9 @@ use crate::summary::Summary;
 #[derive(clap::Args, Debug)]
 #[command(
     after_help = "Indicators from the store (`gsoc intel import`) and from --intel are matched too; \
-each hit is a detection of kind `indicator` naming the indicator, its source, confidence and TLP.\n\n\
+each hit is a detection of kind `indicator` naming the indicator, its source, confidence and TLP. \
+Correlation rules among the rules are evaluated over the detections (kind `correlation`). Files ending \
+.eml or .mbox are analysed as mail and matched as events of log source category `email`.\n\n\
 Examples:\n  gsoc detect samples/\n  gsoc detect --min-level high --format jsonl Security.evtx > hits.jsonl\n  \
 gsoc detect --intel maltrail/trails/static/ zeek-logs/\n  zcat eve.json.gz | gsoc detect -"
 )]

@@ -182,6 +182,11 @@ fn analyse_all(
     settings: &Settings,
     each: &mut dyn FnMut(Result<Analysis, Broken>) -> Result<()>,
 ) -> Result<()> {
+    if paths.is_empty() {
+        bail!(
+            "give message files, mbox files or folders of them, e.g. `gsoc mail analyze reported/`"
+        );
+    }
     let files = source::message_files(paths);
     if files.is_empty() {
         bail!(
