@@ -15,6 +15,9 @@ pub enum DetectionKind {
     Correlation,
     /// A threat-intelligence indicator.
     Indicator,
+    /// Regular connections from one internal host to one external
+    /// destination (triage's beaconing finder).
+    Beacon,
 }
 
 /// What a detection says about the rule that fired. Shared between all
@@ -70,7 +73,7 @@ pub struct IndicatorInfo {
 ///
 /// | key | meaning |
 /// |---|---|
-/// | `kind` | `sigma`, `correlation` or `indicator` |
+/// | `kind` | `sigma`, `correlation`, `indicator` or `beacon` |
 /// | `rule_id`, `rule_title`, `level`, `rule_author`, `tags`, `rule_status`, `rule_path` | the rule |
 /// | `event_time` | the event's time, RFC 3339 in UTC, or null |
 /// | `host` | the host the event is about, when known |

@@ -10,6 +10,7 @@ use gsoc_decode::{Batch, Input, Quarantined, expand};
 use gsoc_event::{Detection, Level};
 use gsoc_intel::{ImportOptions, Matcher, MatcherBuilder, Store, import_paths};
 use gsoc_sigma::{Correlator, Engine};
+use gsoc_triage::{BeaconFinder, BeaconSettings, Connection, connection};
 use jiff::Timestamp;
 
 use super::InputArgs;
@@ -80,6 +81,14 @@ pub struct Args {
     /// default they are matched.
     #[arg(long)]
     no_stored_intel: bool,
+
+    /// Also find beaconing: an internal host calling one external
+    /// destination at regular intervals (at least 10 times, 80 % of the
+    /// intervals within 25 % of their median, every 10 s or slower), in
+    /// Zeek conn and Suricata EVE flow records; reported at the end of the
+    /// run as detections of kind `beacon`.
+    #[arg(long)]
+    beacons: bool,
 }
 
 /// Parses `--from`/`--to`.
@@ -110,6 +119,8 @@ struct BatchResult {
     out_of_range: u64,
     quarantined: Vec<Quarantined>,
     detections: Vec<Detection>,
+    /// Connections for the beaconing finder (with --beacons).
+    connections: Vec<Connection>,
 }
 
 /// Runs `gsoc detect`.
@@ -157,14 +168,21 @@ pub fn run(args: Args, data_dir: &Path, lang: Lang) -> Result<()> {
     };
     let (from, to) = (args.from, args.to);
     let mut correlator = engine.correlator();
+    let beacons = args.beacons.then(BeaconSettings::default);
+    let mut finder = BeaconFinder::new(beacons.clone().unwrap_or_default());
     let outcome = pipeline::run_until_error(
         &inputs,
         &args.input.options(),
         args.input.threads(),
         || (engine.session(), matcher.session()),
-        |(session, intel), batch| detect_batch(session, intel, batch, from, to),
-        |item| {
+        |(session, intel), batch| detect_batch(session, intel, batch, (from, to), beacons.as_ref()),
+        |mut item| {
             tracker.track(&item);
+            if let Item::Done(result) = &mut item {
+                std::mem::take(&mut result.connections)
+                    .into_iter()
+                    .for_each(|c| finder.add(c));
+            }
             write_item(
                 item,
                 &mut *writer,
@@ -201,6 +219,13 @@ pub fn run(args: Args, data_dir: &Path, lang: Lang) -> Result<()> {
         }
     }
     tracker.progress.finish();
+    if args.beacons {
+        for beacon in finder.finish() {
+            let d = beacon.detection();
+            writer.write(&d).context("cannot write output")?;
+            tracker.summary.detection(&d);
+        }
+    }
     writer.finish().context("cannot write output")?;
     if let Some(q) = quarantine.as_mut() {
         q.flush().context("cannot write the quarantine file")?;
@@ -252,14 +277,15 @@ fn detect_batch(
     session: &mut gsoc_sigma::Session<'_>,
     intel: &mut gsoc_intel::Session<'_>,
     batch: Batch,
-    from: Option<Timestamp>,
-    to: Option<Timestamp>,
+    (from, to): (Option<Timestamp>, Option<Timestamp>),
+    beacons: Option<&BeaconSettings>,
 ) -> BatchResult {
     let mut result = BatchResult {
         events: 0,
         out_of_range: 0,
         quarantined: Vec::new(),
         detections: Vec::new(),
+        connections: Vec::new(),
     };
     for decoded in batch.decode() {
         match decoded {
@@ -271,6 +297,9 @@ fn detect_batch(
                 }
                 session.detect(&event, |d| result.detections.push(d));
                 intel.detect(&event, &mut |d| result.detections.push(d));
+                if let Some(settings) = beacons {
+                    result.connections.extend(connection(&event, settings));
+                }
             }
             Err(q) => result.quarantined.push(q),
         }
@@ -302,6 +331,7 @@ fn detect_mail(
         out_of_range: 0,
         quarantined: Vec::new(),
         detections: Vec::new(),
+        connections: Vec::new(),
     };
     let Input::File(path) = input else {
         return result;

@@ -1,0 +1,75 @@
+//! `gsoc detect --beacons`: a host generated to call out every 60 s ± 20 %
+//! is found in a real Suricata EVE capture (Slips test6, where 192.168.1.129
+//! browses and talks to Google and AWS hosts), and that browsing is not.
+
+use serde_json::Value;
+
+use crate::util::{Dir, json_lines, run_ok};
+
+/// EVE flow records of 192.168.1.77 calling 198.51.100.99:443 for two
+/// hours, every 60 s with a deterministic jitter of up to ±20 %.
+fn generated_beacon() -> String {
+    let start = jiff::Timestamp::from_second(1_622_988_000).expect("a time"); // 2021-06-06T14:00:00Z
+    let mut at = 0.0f64;
+    let mut lines = String::new();
+    for n in 0..120u32 {
+        let jitter = ((n * 37 % 41) as f64 / 40.0 - 0.5) * 0.4; // -0.2 ..= +0.2
+        at += 60.0 * (1.0 + jitter);
+        let time = start + jiff::SignedDuration::from_secs_f64(at);
+        lines.push_str(&format!(
+            "{{\"timestamp\":\"{}\",\"flow_id\":{},\"event_type\":\"flow\",\"src_ip\":\"192.168.1.77\",\"src_port\":{},\
+             \"dest_ip\":\"198.51.100.99\",\"dest_port\":443,\"proto\":\"TCP\",\"flow\":{{\"pkts_toserver\":5,\"pkts_toclient\":4,\
+             \"bytes_toserver\":700,\"bytes_toclient\":1900,\"state\":\"closed\",\"reason\":\"timeout\",\"alerted\":false}}}}\n",
+            time,
+            900_000 + n,
+            50_000 + n
+        ));
+    }
+    lines
+}
+
+#[test]
+fn a_generated_beacon_is_found_and_human_browsing_is_not() {
+    let Some(eve) = gsoc_testdata::shared(
+        "network/suricata-eve/slips/test6-malicious.suricata.flowsplit-A.ndjson",
+    ) else {
+        return;
+    };
+    let dir = Dir::new();
+    let mut log = std::fs::read_to_string(&eve).expect("the capture");
+    log.push_str(&generated_beacon());
+    let path = dir.write("eve-with-beacon.json", log);
+    let path = path.display().to_string();
+    let out = run_ok(dir.gsoc(&[
+        "detect",
+        "--no-stored-intel",
+        "--beacons",
+        "--format",
+        "jsonl",
+        &path,
+    ]));
+    let beacons: Vec<Value> = json_lines(&out)
+        .into_iter()
+        .filter(|d| d["kind"] == "beacon")
+        .collect();
+    assert_eq!(beacons.len(), 1, "only the generated host: {beacons:?}");
+    let fields = &beacons[0]["fields"];
+    assert_eq!(fields["source"], "192.168.1.77");
+    assert_eq!(fields["destination"], "198.51.100.99");
+    assert_eq!(fields["connections"], 120);
+    let interval = fields["interval_seconds"].as_f64().unwrap();
+    assert!((54.0..=66.0).contains(&interval), "{interval}");
+
+    let without = run_ok(dir.gsoc(&[
+        "detect",
+        "--no-stored-intel",
+        "--beacons",
+        "--format",
+        "jsonl",
+        &eve.display().to_string(),
+    ]));
+    assert!(
+        json_lines(&without).iter().all(|d| d["kind"] != "beacon"),
+        "192.168.1.129's traffic to Google and AWS is not beaconing"
+    );
+}
