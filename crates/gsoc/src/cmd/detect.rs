@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use gsoc_decode::{Batch, Input, Quarantined, expand};
-use gsoc_event::{Detection, Level};
+use gsoc_event::{Detection, Event, Level};
 use gsoc_intel::{ImportOptions, Matcher, MatcherBuilder, Store, import_paths};
 use gsoc_sigma::{Correlator, Engine};
 use gsoc_triage::{BeaconFinder, BeaconSettings, Connection, connection};
@@ -114,6 +114,7 @@ pub fn parse_time(text: &str) -> Result<Timestamp, String> {
 }
 
 /// What a worker makes of one batch.
+#[derive(Default)]
 struct BatchResult {
     events: u64,
     out_of_range: u64,
@@ -121,6 +122,30 @@ struct BatchResult {
     detections: Vec<Detection>,
     /// Connections for the beaconing finder (with --beacons).
     connections: Vec<Connection>,
+}
+
+impl BatchResult {
+    /// Counts one event and, unless it is outside --from/--to, adds what
+    /// the rules and indicators find in it (and its connection, with
+    /// --beacons).
+    fn take(
+        &mut self,
+        event: &Event,
+        (session, intel): (&mut gsoc_sigma::Session<'_>, &mut gsoc_intel::Session<'_>),
+        (from, to): (Option<Timestamp>, Option<Timestamp>),
+        beacons: Option<&BeaconSettings>,
+    ) {
+        self.events += 1;
+        if !in_range(event.time, from, to) {
+            self.out_of_range += 1;
+            return;
+        }
+        session.detect(event, |d| self.detections.push(d));
+        intel.detect(event, &mut |d| self.detections.push(d));
+        if let Some(settings) = beacons {
+            self.connections.extend(connection(event, settings));
+        }
+    }
 }
 
 /// Runs `gsoc detect`.
@@ -195,6 +220,7 @@ pub fn run(args: Args, data_dir: &Path, lang: Lang) -> Result<()> {
     outcome.context("cannot write output")?;
     if !mail.is_empty() {
         let mut sessions = (engine.session(), matcher.session());
+        let settings = gsoc_mail::Settings::default();
         for input in &mail {
             let start = Item::Start {
                 file: std::sync::Arc::from(input.name()),
@@ -202,7 +228,7 @@ pub fn run(args: Args, data_dir: &Path, lang: Lang) -> Result<()> {
             };
             let items = [
                 start,
-                Item::Done(detect_mail(input, &mut sessions, from, to)),
+                Item::Done(detect_mail(input, &settings, &mut sessions, (from, to))),
                 Item::End,
             ];
             for item in items {
@@ -277,30 +303,13 @@ fn detect_batch(
     session: &mut gsoc_sigma::Session<'_>,
     intel: &mut gsoc_intel::Session<'_>,
     batch: Batch,
-    (from, to): (Option<Timestamp>, Option<Timestamp>),
+    range: (Option<Timestamp>, Option<Timestamp>),
     beacons: Option<&BeaconSettings>,
 ) -> BatchResult {
-    let mut result = BatchResult {
-        events: 0,
-        out_of_range: 0,
-        quarantined: Vec::new(),
-        detections: Vec::new(),
-        connections: Vec::new(),
-    };
+    let mut result = BatchResult::default();
     for decoded in batch.decode() {
         match decoded {
-            Ok(event) => {
-                result.events += 1;
-                if !in_range(event.time, from, to) {
-                    result.out_of_range += 1;
-                    continue;
-                }
-                session.detect(&event, |d| result.detections.push(d));
-                intel.detect(&event, &mut |d| result.detections.push(d));
-                if let Some(settings) = beacons {
-                    result.connections.extend(connection(&event, settings));
-                }
-            }
+            Ok(event) => result.take(&event, (session, intel), range, beacons),
             Err(q) => result.quarantined.push(q),
         }
     }
@@ -322,17 +331,11 @@ fn is_mail(input: &Input) -> bool {
 /// and matched as an event; a message that cannot be read is quarantined.
 fn detect_mail(
     input: &Input,
+    settings: &gsoc_mail::Settings,
     (session, intel): &mut (gsoc_sigma::Session<'_>, gsoc_intel::Session<'_>),
-    from: Option<Timestamp>,
-    to: Option<Timestamp>,
+    range: (Option<Timestamp>, Option<Timestamp>),
 ) -> BatchResult {
-    let mut result = BatchResult {
-        events: 0,
-        out_of_range: 0,
-        quarantined: Vec::new(),
-        detections: Vec::new(),
-        connections: Vec::new(),
-    };
+    let mut result = BatchResult::default();
     let Input::File(path) = input else {
         return result;
     };
@@ -351,19 +354,12 @@ fn detect_mail(
             return result;
         }
     };
-    let settings = gsoc_mail::Settings::default();
     for message in &messages {
         let record = message.origin.message.unwrap_or(1) as u64;
-        match gsoc_mail::analyse(message, &settings) {
+        match gsoc_mail::analyse(message, settings) {
             Ok(analysis) => {
                 let event = gsoc_mail::event::to_event(&analysis, &file);
-                result.events += 1;
-                if !in_range(event.time, from, to) {
-                    result.out_of_range += 1;
-                    continue;
-                }
-                session.detect(&event, |d| result.detections.push(d));
-                intel.detect(&event, &mut |d| result.detections.push(d));
+                result.take(&event, (session, intel), range, None);
             }
             Err(broken) => result.quarantined.push(quarantine(record, broken.reason)),
         }
