@@ -450,8 +450,13 @@ fn zip_names(bytes: &[u8]) -> Vec<String> {
 }
 
 fn archive_findings(content: Content, bytes: &[u8], body: &str, findings: &mut Vec<Finding>) {
+    let entries = if content == Content::Zip {
+        zip_entries(bytes)
+    } else {
+        Vec::new()
+    };
     let encrypted = match content {
-        Content::Zip => zip_encrypted(bytes),
+        Content::Zip => entries.iter().any(|(_, encrypted)| *encrypted),
         // 7-Zip with encrypted headers names no entries; with an AES coder
         // (06 F1 07 01) the data is encrypted.
         Content::SevenZip => memchr::memmem::find(bytes, b"\x06\xf1\x07\x01").is_some(),
@@ -465,11 +470,9 @@ fn archive_findings(content: Content, bytes: &[u8], body: &str, findings: &mut V
             password_in_body: password_given(body),
         });
     }
-    if content == Content::Zip {
-        for name in zip_names(bytes) {
-            if risky_name(&name) || has_double_extension(&name) {
-                findings.push(Finding::RiskyEntry { name });
-            }
+    for (name, _) in entries {
+        if risky_name(&name) || has_double_extension(&name) {
+            findings.push(Finding::RiskyEntry { name });
         }
     }
     if content == Content::Rar && !encrypted {
@@ -479,12 +482,19 @@ fn archive_findings(content: Content, bytes: &[u8], body: &str, findings: &mut V
     }
 }
 
-/// Whether any entry of a ZIP archive is encrypted.
-fn zip_encrypted(bytes: &[u8]) -> bool {
+/// The entries of a ZIP archive, read once: each name (lower case) and
+/// whether it is encrypted (empty when the archive cannot be read).
+fn zip_entries(bytes: &[u8]) -> Vec<(String, bool)> {
     let Ok(mut archive) = zip::ZipArchive::new(Cursor::new(bytes)) else {
-        return false;
+        return Vec::new();
     };
-    (0..archive.len()).any(|i| archive.by_index_raw(i).is_ok_and(|entry| entry.encrypted()))
+    (0..archive.len())
+        .filter_map(|i| {
+            let entry = archive.by_index_raw(i).ok()?;
+            let name = entry.name().ok()?.to_ascii_lowercase();
+            Some((name, entry.encrypted()))
+        })
+        .collect()
 }
 
 /// Whether a message's text gives a password: a password word followed,
