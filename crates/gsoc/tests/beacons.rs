@@ -30,11 +30,10 @@ fn generated_beacon() -> String {
 
 #[test]
 fn a_generated_beacon_is_found_and_human_browsing_is_not() {
-    let Some(eve) = gsoc_testdata::shared(
-        "network/suricata-eve/slips/test6-malicious.suricata.flowsplit-A.ndjson",
-    ) else {
+    let Some(data) = gsoc_testdata::shared_data() else {
         return;
     };
+    let eve = data.join("network/suricata-eve/slips/test6-malicious.suricata.flowsplit-A.ndjson");
     let dir = Dir::new();
     let mut log = std::fs::read_to_string(&eve).expect("the capture");
     log.push_str(&generated_beacon());

@@ -55,10 +55,10 @@ level: low
 ";
 
 fn spray() -> Option<String> {
-    gsoc_testdata::shared(
-        "windows/evtx/evtx-attack-samples/Credential Access/kerberos_pwd_spray_4771.evtx",
-    )
-    .map(|p| p.display().to_string())
+    let data = gsoc_testdata::shared_data()?;
+    let evtx = data
+        .join("windows/evtx/evtx-attack-samples/Credential Access/kerberos_pwd_spray_4771.evtx");
+    Some(evtx.display().to_string())
 }
 
 /// Runs detect with the base rules and one correlation; returns every

@@ -49,7 +49,7 @@ fn analyse_file(path: &Path) -> Result<Analysis, String> {
 
 #[test]
 fn classification_on_the_labelled_corpus() {
-    let Some(root) = gsoc_testdata::shared("email") else {
+    let Some(root) = gsoc_testdata::shared_data().map(|d| d.join("email")) else {
         return;
     };
     let settings_check = Settings::default();
@@ -193,7 +193,7 @@ fn print_confusion(confusion: &BTreeMap<(&str, Class), usize>) {
 
 #[test]
 fn hostile_messages_do_not_panic_and_broken_ones_say_why() {
-    let Some(root) = gsoc_testdata::shared("email") else {
+    let Some(root) = gsoc_testdata::shared_data().map(|d| d.join("email")) else {
         return;
     };
     let files = source::message_files(&[
