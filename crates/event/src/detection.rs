@@ -3,7 +3,7 @@ use std::sync::Arc;
 use jiff::Timestamp;
 use serde::Serialize;
 
-use crate::{Fields, Level, Source};
+use crate::{Assessment, EventFacts, Fields, Level, Source};
 
 /// What produced a detection.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -18,6 +18,11 @@ pub enum DetectionKind {
     /// Regular connections from one internal host to one external
     /// destination (triage's beaconing finder).
     Beacon,
+    /// An alert the sensor itself raised (a Suricata alert, a Zeek notice).
+    Sensor,
+    /// Unanswered connection attempts from outside to internal hosts
+    /// (triage's probe finder).
+    Probe,
 }
 
 /// What a detection says about the rule that fired. Shared between all
@@ -73,13 +78,14 @@ pub struct IndicatorInfo {
 ///
 /// | key | meaning |
 /// |---|---|
-/// | `kind` | `sigma`, `correlation`, `indicator` or `beacon` |
+/// | `kind` | `sigma`, `correlation`, `indicator`, `beacon`, `sensor` or `probe` |
 /// | `rule_id`, `rule_title`, `level`, `rule_author`, `tags`, `rule_status`, `rule_path` | the rule |
 /// | `event_time` | the event's time, RFC 3339 in UTC, or null |
 /// | `host` | the host the event is about, when known |
 /// | `source` | `{"file": …, "record": N}` |
 /// | `fields` | the event fields the rule matched on |
 /// | `indicator` | for indicator matches: id, type, value, source, confidence, tlp, malware, actors, valid_until |
+/// | `category`, `verdict`, `reason`, `severity`, `duplicates`, `last_seen` | with `--triage`: see [`Assessment`] |
 #[derive(Clone, Debug, PartialEq)]
 pub struct Detection {
     /// What produced it.
@@ -99,6 +105,11 @@ pub struct Detection {
     /// Event fields a correlation rule reads from this detection (its
     /// group-by and value fields); not part of the output.
     pub context: Fields,
+    /// What the event says about the outcome, for triage; not part of the
+    /// output.
+    pub facts: Option<Arc<EventFacts>>,
+    /// Triage's conclusion, once triaged.
+    pub assessment: Option<Box<Assessment>>,
 }
 
 impl Serialize for Detection {
@@ -120,6 +131,16 @@ impl Serialize for Detection {
         map.serialize_entry("fields", &self.fields)?;
         if let Some(indicator) = &self.indicator {
             map.serialize_entry("indicator", indicator)?;
+        }
+        if let Some(a) = &self.assessment {
+            map.serialize_entry("category", a.category)?;
+            map.serialize_entry("verdict", &a.verdict)?;
+            map.serialize_entry("reason", &a.reason)?;
+            map.serialize_entry("severity", &a.severity)?;
+            if a.duplicates > 0 {
+                map.serialize_entry("duplicates", &a.duplicates)?;
+                map.serialize_entry("last_seen", &a.last_seen)?;
+            }
         }
         map.end()
     }
@@ -143,6 +164,8 @@ mod tests {
         });
         let detection = Detection {
             context: Fields::new(),
+            facts: None,
+            assessment: None,
             kind: DetectionKind::Sigma,
             rule,
             event_time: Some(

@@ -27,12 +27,14 @@
 //! ```
 #![deny(missing_docs)]
 
+mod assessment;
 mod detection;
 mod event;
 mod fields;
 mod level;
 mod value;
 
+pub use assessment::{Assessment, EventFacts, Logon, Reason, Verdict};
 pub use detection::{Detection, DetectionKind, IndicatorInfo, RuleInfo};
 pub use event::{Event, Format, LogSource, Normalization, Source};
 pub use fields::Fields;

@@ -56,6 +56,9 @@ pub enum Command {
     Rules(cmd::rules::Command),
     /// Measure decode and detection speed (events per second).
     Bench(cmd::bench::Args),
+    /// Print the default triage policy (TOML, commented), to copy and edit
+    /// for `gsoc detect --policy`.
+    TriagePolicy,
 }
 
 #[cfg(test)]

@@ -55,6 +55,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Decode(args) => cmd::decode::run(args, lang),
         Command::Rules(command) => cmd::rules::run(command, lang),
         Command::Bench(args) => cmd::bench::run(args, lang),
+        Command::TriagePolicy => {
+            print!("{}", gsoc_triage::DEFAULT_POLICY);
+            Ok(())
+        }
     }
 }
 

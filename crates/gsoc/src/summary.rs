@@ -1,12 +1,13 @@
 //! The summary `gsoc detect` prints on stderr at the end of a run.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gsoc_decode::{Problem, Quarantined};
-use gsoc_event::{Detection, Format, Level, RuleInfo};
+use gsoc_event::{Assessment, Detection, Format, Level, RuleInfo, Verdict};
+use gsoc_triage::Category;
 
 use crate::locale::{Lang, Phrase};
 use crate::output::{fit, level_style};
@@ -30,7 +31,88 @@ pub struct Summary {
     by_level: [u64; 5],
     by_rule: HashMap<String, (Arc<RuleInfo>, u64)>,
     by_format: Vec<(Format, u64)>,
+    alerts: AlertCounts,
     scan_started: Instant,
+}
+
+/// Triaged alerts by category, before and after noise removal, and noise
+/// by reason.
+#[derive(Default)]
+struct AlertCounts {
+    all: BTreeMap<&'static str, u64>,
+    vigilance: BTreeMap<&'static str, u64>,
+    noise: BTreeMap<&'static str, u64>,
+}
+
+impl AlertCounts {
+    fn add(&mut self, a: &Assessment) {
+        *self.all.entry(a.category).or_default() += 1;
+        match a.verdict {
+            Verdict::Vigilance => *self.vigilance.entry(a.category).or_default() += 1,
+            Verdict::Noise => *self.noise.entry(a.reason.code).or_default() += 1,
+        }
+    }
+
+    fn write(&self, out: &mut dyn Write, lang: Lang) -> std::io::Result<()> {
+        let total: u64 = self.all.values().sum();
+        if total == 0 {
+            return Ok(());
+        }
+        let ja = lang == Lang::Ja;
+        let (before, after) = (lang.pick("all", "全件"), lang.pick("vigilance", "要警戒"));
+        writeln!(
+            out,
+            "\n{}",
+            lang.pick(
+                "Alerts by category, before and after noise removal",
+                "分類別のアラート数 (ノイズ除去の前と後)"
+            )
+        )?;
+        writeln!(
+            out,
+            "  {} {} {}",
+            fit("", 30, false),
+            right(before, 8),
+            right(after, 10)
+        )?;
+        for category in Category::ALL {
+            let n = self.all.get(category.as_str()).copied().unwrap_or(0);
+            let v = self.vigilance.get(category.as_str()).copied().unwrap_or(0);
+            if n > 0 {
+                let label = fit(category.label(ja), 30, false);
+                writeln!(out, "  {label} {n:>8} {v:>10}  {}", bar(v, total))?;
+            }
+        }
+        let vigilant: u64 = self.vigilance.values().sum();
+        let label = fit(lang.pick("total", "合計"), 30, false);
+        writeln!(out, "  {label} {total:>8} {vigilant:>10}")?;
+        writeln!(out, "\n{}", lang.pick("Noise by reason", "理由別のノイズ"))?;
+        let noise: u64 = self.noise.values().sum();
+        for (code, n) in &self.noise {
+            let label = fit(&format!("{} ({code})", reason_label(code, lang)), 40, false);
+            writeln!(out, "  {label} {n:>8}  {}", bar(*n, noise))?;
+        }
+        Ok(())
+    }
+}
+
+/// Text right-aligned in `width` terminal cells.
+fn right(text: &str, width: usize) -> String {
+    let pad = width.saturating_sub(unicode_width::UnicodeWidthStr::width(text));
+    format!("{}{text}", " ".repeat(pad))
+}
+
+/// A name for a noise reason code.
+fn reason_label(code: &str, lang: Lang) -> &'static str {
+    match code {
+        "blocked" => lang.pick("blocked by the sensor", "センサーが遮断"),
+        "failed" => lang.pick("failed", "失敗"),
+        "not-affected" => lang.pick("target not affected", "対象に影響なし"),
+        "reconnaissance" => lang.pick("reconnaissance only", "偵察のみ"),
+        "duplicate" => lang.pick("duplicate", "重複"),
+        "suppressed" => lang.pick("suppressed by an analyst", "分析者が抑制"),
+        _ => lang.pick("other", "その他"),
+    }
 }
 
 /// How long a run took and what it used.
@@ -72,6 +154,7 @@ impl Summary {
             by_level: [0; 5],
             by_rule: HashMap::new(),
             by_format: Vec::new(),
+            alerts: AlertCounts::default(),
             scan_started: Instant::now(),
         }
     }
@@ -102,6 +185,9 @@ impl Summary {
             .entry(d.rule.id.clone())
             .or_insert_with(|| (Arc::clone(&d.rule), 0))
             .1 += 1;
+        if let Some(a) = &d.assessment {
+            self.alerts.add(a);
+        }
     }
 
     /// Counts a record that failed to decode.
@@ -227,7 +313,7 @@ impl Summary {
                 fit(&rule.author, 40, true)
             )?;
         }
-        Ok(())
+        self.alerts.write(out, self.lang)
     }
 }
 
@@ -270,6 +356,8 @@ mod tests {
             fields: Default::default(),
             indicator: None,
             context: Default::default(),
+            facts: None,
+            assessment: None,
         };
         let mut s = Summary::new(Lang::Ja, 1, 0);
         s.events(10, 0);

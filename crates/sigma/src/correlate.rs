@@ -299,6 +299,8 @@ impl Compiled {
             fields,
             indicator: None,
             context: Fields::new(),
+            facts: None,
+            assessment: None,
         }
     }
 }

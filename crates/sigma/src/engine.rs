@@ -715,5 +715,7 @@ fn detection(
         fields,
         indicator: None,
         context,
+        facts: None,
+        assessment: None,
     }
 }

@@ -1,5 +1,5 @@
 //! Beaconing: regular connections from one internal host to one external
-//! destination.
+//! destination, from Zeek conn, EVE flow and proxy logs.
 //!
 //! For each (internal source, external destination) pair the connection
 //! times are kept (at most [`BeaconSettings::max_times`] per pair, at most
@@ -15,6 +15,8 @@ use std::net::IpAddr;
 use std::sync::Arc;
 
 use gsoc_event::{Detection, DetectionKind, Event, Fields, Level, RuleInfo, Source, Value};
+
+use crate::flow::{Flow, Networks, flow};
 use jiff::Timestamp;
 use rustc_hash::FxHashMap;
 
@@ -95,15 +97,17 @@ struct Pair {
 #[derive(Debug)]
 pub struct BeaconFinder {
     settings: BeaconSettings,
+    networks: Networks,
     pairs: FxHashMap<(IpAddr, String), Pair>,
     overflow: u64,
 }
 
 impl BeaconFinder {
-    /// A finder with these settings.
-    pub fn new(settings: BeaconSettings) -> Self {
+    /// A finder with these settings, for hosts in these networks.
+    pub fn new(settings: BeaconSettings, networks: Networks) -> Self {
         BeaconFinder {
             settings,
+            networks,
             pairs: FxHashMap::default(),
             overflow: 0,
         }
@@ -114,21 +118,28 @@ impl BeaconFinder {
         self.overflow
     }
 
-    /// Takes one event (see [`connection`]).
+    /// Takes one event, when it records a flow (see [`flow`]).
     pub fn observe(&mut self, event: &Event) {
-        if let Some(c) = connection(event, &self.settings) {
-            self.add(c);
+        if let Some(f) = flow(event) {
+            self.add(&f);
         }
     }
 
-    /// Takes one connection.
-    pub fn add(&mut self, connection: Connection) {
-        let Connection {
-            source,
-            destination,
-            time,
-            record,
-        } = connection;
+    /// Takes one flow: counted when it goes from an internal host to an
+    /// external destination that is not ignored.
+    pub fn add(&mut self, flow: &Flow) {
+        let outward = flow.target.is_none_or(|t| self.networks.is_external(t));
+        if !self.networks.is_internal(flow.source)
+            || !outward
+            || flow
+                .host
+                .as_deref()
+                .is_some_and(|h| ignored(&self.settings, h))
+        {
+            return;
+        }
+        let (source, destination, time) = (flow.source, flow.destination(), flow.time);
+        let record = flow.record.clone();
         let full = self.pairs.len() >= self.settings.max_pairs;
         let key = (source, destination);
         if full && !self.pairs.contains_key(&key) {
@@ -165,53 +176,6 @@ impl BeaconFinder {
         });
         found
     }
-}
-
-/// One connection from an internal host to an external destination.
-#[derive(Clone, Debug)]
-pub struct Connection {
-    /// The internal host.
-    pub source: IpAddr,
-    /// The destination: its host name when the log has one, else its
-    /// address.
-    pub destination: String,
-    /// When, in milliseconds since the epoch.
-    pub time: i64,
-    /// The record it came from.
-    pub record: Source,
-}
-
-/// The connection an event records, when it is a connection record (Zeek
-/// `conn`, EVE `flow`) with a time, from an internal to an external
-/// address, to a destination not ignored.
-pub fn connection(event: &Event, settings: &BeaconSettings) -> Option<Connection> {
-    let service = event.logsource.service.as_deref();
-    if !matches!(service, Some("conn") | Some("flow")) {
-        return None;
-    }
-    let time = event.time?;
-    let ip = |name: &str| {
-        event
-            .normalized(name)
-            .and_then(Value::as_str)
-            .and_then(|t| t.parse::<IpAddr>().ok())
-    };
-    let (source, target) = (ip("src_endpoint.ip")?, ip("dst_endpoint.ip")?);
-    if !is_internal(source) || !is_external(target) {
-        return None;
-    }
-    let host = event
-        .normalized("dst_endpoint.hostname")
-        .and_then(Value::as_str);
-    if host.is_some_and(|h| ignored(settings, h)) {
-        return None;
-    }
-    Some(Connection {
-        source,
-        destination: host.map_or_else(|| target.to_string(), str::to_ascii_lowercase),
-        time: time.as_millisecond(),
-        record: event.source.clone(),
-    })
 }
 
 fn ignored(settings: &BeaconSettings, host: &str) -> bool {
@@ -263,28 +227,6 @@ fn judge(
     })
 }
 
-/// A unicast address on the Internet: not internal, multicast, broadcast
-/// or unspecified.
-fn is_external(ip: IpAddr) -> bool {
-    let special = match ip {
-        IpAddr::V4(v4) => v4.is_multicast() || v4.is_broadcast() || v4.is_unspecified(),
-        IpAddr::V6(v6) => v6.is_multicast() || v6.is_unspecified(),
-    };
-    !special && !is_internal(ip)
-}
-
-/// Private, loopback, link-local and unique-local addresses.
-fn is_internal(ip: IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_private() || v4.is_loopback() || v4.is_link_local(),
-        IpAddr::V6(v6) => {
-            v6.is_loopback()
-                || (v6.segments()[0] & 0xfe00) == 0xfc00
-                || (v6.segments()[0] & 0xffc0) == 0xfe80
-        }
-    }
-}
-
 impl Beacon {
     /// The beacon as a detection (kind `beacon`, level medium), with the
     /// pair, the interval and its regularity as fields.
@@ -333,6 +275,8 @@ impl Beacon {
             fields,
             indicator: None,
             context: Fields::new(),
+            facts: None,
+            assessment: None,
         }
     }
 }
@@ -342,12 +286,16 @@ mod tests {
     use super::*;
 
     fn finder_with(times: &[i64]) -> Vec<Beacon> {
-        let mut finder = BeaconFinder::new(BeaconSettings::default());
+        let networks = Networks::new(crate::Policy::default().internal);
+        let mut finder = BeaconFinder::new(BeaconSettings::default(), networks);
         for t in times {
-            finder.add(Connection {
+            finder.add(&Flow {
                 source: "10.0.0.5".parse().unwrap(),
-                destination: "203.0.113.9".into(),
+                target: Some("203.0.113.9".parse().unwrap()),
+                port: Some(443),
+                host: None,
                 time: t * 1000,
+                answered: Some(true),
                 record: Source {
                     file: "test".into(),
                     record: 1,
@@ -378,14 +326,5 @@ mod tests {
             finder_with(&session).is_empty(),
             "every 2 s is a session, not a check-in"
         );
-    }
-
-    #[test]
-    fn only_internal_to_external_unicast_counts() {
-        assert!(is_internal("192.168.1.4".parse().unwrap()));
-        assert!(is_external("8.8.8.8".parse().unwrap()));
-        assert!(!is_external("239.255.255.250".parse().unwrap()));
-        assert!(!is_external("255.255.255.255".parse().unwrap()));
-        assert!(!is_external("fd00::1".parse().unwrap()));
     }
 }

@@ -7,10 +7,13 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use gsoc_decode::{Batch, Input, Quarantined, expand};
-use gsoc_event::{Detection, Event, Level};
+use gsoc_event::{Detection, Event, EventFacts, Level, Verdict};
 use gsoc_intel::{ImportOptions, Matcher, MatcherBuilder, Store, import_paths};
 use gsoc_sigma::{Correlator, Engine};
-use gsoc_triage::{BeaconFinder, BeaconSettings, Connection, connection};
+use gsoc_triage::{
+    BeaconFinder, BeaconSettings, Flow, LogonSuccess, Networks, Policy, ProbeFinder, Triage,
+    WebRequest, flow, sensor_alert, web_request,
+};
 use jiff::Timestamp;
 
 use super::InputArgs;
@@ -26,10 +29,15 @@ use crate::summary::Summary;
 #[command(
     after_help = "Indicators from the store (`gsoc intel import`) and from --intel are matched too; \
 each hit is a detection of kind `indicator` naming the indicator, its source, confidence and TLP. \
-Correlation rules among the rules are evaluated over the detections (kind `correlation`). Files ending \
-.eml or .mbox are analysed as mail and matched as events of log source category `email`.\n\n\
+Correlation rules among the rules are evaluated over the detections (kind `correlation`). Alerts the \
+sensors raised themselves (Suricata EVE alerts, Zeek attack notices) are detections of kind `sensor`. \
+Files ending .eml or .mbox are analysed as mail and matched as events of log source category `email`.\n\n\
+With --triage every detection becomes an alert with a category, a verdict (vigilance or noise), the \
+reason for it and a severity; unanswered connection attempts from outside become `probe` detections; \
+the summary counts alerts by category before and after noise removal, and noise by reason.\n\n\
 Examples:\n  gsoc detect samples/\n  gsoc detect --min-level high --format jsonl Security.evtx > hits.jsonl\n  \
-gsoc detect --intel maltrail/trails/static/ zeek-logs/\n  zcat eve.json.gz | gsoc detect -"
+gsoc detect --intel maltrail/trails/static/ zeek-logs/\n  zcat eve.json.gz | gsoc detect -\n  \
+gsoc detect --triage --only vigilance --policy policy.toml eve.json access.log"
 )]
 pub struct Args {
     #[command(flatten)]
@@ -89,6 +97,43 @@ pub struct Args {
     /// run as detections of kind `beacon`.
     #[arg(long)]
     beacons: bool,
+
+    /// Triage every detection: category (malware-infection,
+    /// targeted-attack, unauthorised-access, denial-of-service,
+    /// policy-violation, reconnaissance, other), verdict (vigilance or
+    /// noise) with a reason code and sentence, and severity. Also finds
+    /// probes: unanswered connection attempts from outside.
+    #[arg(long)]
+    triage: bool,
+
+    /// The triage policy (TOML) read over the default one: category
+    /// mappings, asset inventory, windows, suppressions. Implies --triage.
+    /// `gsoc triage-policy` prints the default.
+    #[arg(long, value_name = "FILE")]
+    policy: Option<PathBuf>,
+
+    /// Only write alerts with this verdict: vigilance or noise (the summary
+    /// still counts all). Implies --triage.
+    #[arg(long, value_name = "VERDICT", value_parser = parse_verdict)]
+    only: Option<Verdict>,
+}
+
+fn parse_verdict(text: &str) -> Result<Verdict, String> {
+    match text {
+        "vigilance" => Ok(Verdict::Vigilance),
+        "noise" => Ok(Verdict::Noise),
+        _ => Err(format!(
+            "'{text}' is not a verdict; write vigilance or noise"
+        )),
+    }
+}
+
+/// What the workers look for besides detections.
+#[derive(Clone, Copy)]
+struct Wanted {
+    range: (Option<Timestamp>, Option<Timestamp>),
+    flows: bool,
+    triage: bool,
 }
 
 /// Parses `--from`/`--to`.
@@ -120,30 +165,47 @@ struct BatchResult {
     out_of_range: u64,
     quarantined: Vec<Quarantined>,
     detections: Vec<Detection>,
-    /// Connections for the beaconing finder (with --beacons).
-    connections: Vec<Connection>,
+    /// Flows for the beaconing and probe finders (with --beacons or
+    /// --triage).
+    flows: Vec<Flow>,
+    /// Successful logons, for triage of failed ones (with --triage).
+    successes: Vec<LogonSuccess>,
+    /// Web requests, for the probe finder (with --triage).
+    requests: Vec<WebRequest>,
 }
 
 impl BatchResult {
     /// Counts one event and, unless it is outside --from/--to, adds what
-    /// the rules and indicators find in it (and its connection, with
-    /// --beacons).
+    /// the rules, the indicators and the sensor find in it (and, as
+    /// wanted, its flow, its successful logon and its facts for triage).
     fn take(
         &mut self,
         event: &Event,
         (session, intel): (&mut gsoc_sigma::Session<'_>, &mut gsoc_intel::Session<'_>),
-        (from, to): (Option<Timestamp>, Option<Timestamp>),
-        beacons: Option<&BeaconSettings>,
+        wanted: Wanted,
     ) {
         self.events += 1;
+        let (from, to) = wanted.range;
         if !in_range(event.time, from, to) {
             self.out_of_range += 1;
             return;
         }
+        let before = self.detections.len();
         session.detect(event, |d| self.detections.push(d));
         intel.detect(event, &mut |d| self.detections.push(d));
-        if let Some(settings) = beacons {
-            self.connections.extend(connection(event, settings));
+        self.detections.extend(sensor_alert(event));
+        if wanted.flows {
+            self.flows.extend(flow(event));
+        }
+        if wanted.triage {
+            self.successes.extend(LogonSuccess::of(event));
+            self.requests.extend(web_request(event));
+            if self.detections.len() > before {
+                let facts = std::sync::Arc::new(EventFacts::of(event));
+                for d in &mut self.detections[before..] {
+                    d.facts = Some(std::sync::Arc::clone(&facts));
+                }
+            }
         }
     }
 }
@@ -159,6 +221,13 @@ pub fn run(args: Args, data_dir: &Path, lang: Lang) -> Result<()> {
     let engine = builder.build(&set);
     report_rules(&engine);
     let matcher = load_intel(&args, data_dir)?;
+    let triage = args.triage || args.policy.is_some() || args.only.is_some();
+    let policy = match &args.policy {
+        Some(path) => Policy::load(path).map_err(|e| {
+            anyhow::anyhow!("{e}\n(`gsoc triage-policy` prints the default to start from)")
+        })?,
+        None => Policy::default(),
+    };
 
     let (inputs, problems) = expand(&args.input.paths);
     let (mail, inputs): (Vec<Input>, Vec<Input>) = inputs.into_iter().partition(is_mail);
@@ -169,6 +238,64 @@ pub fn run(args: Args, data_dir: &Path, lang: Lang) -> Result<()> {
     };
     problems.iter().for_each(|p| tracker.summary.problem(p));
 
+    let networks = Networks::new(policy.internal.clone());
+    let mut sink = Sink {
+        writer: open_writer(&args, lang)?,
+        tracker,
+        correlator: engine.correlator(),
+        beacons: args
+            .beacons
+            .then(|| BeaconFinder::new(BeaconSettings::default(), networks.clone())),
+        probes: triage.then(|| {
+            let minimum = (policy.probe_min_attempts, policy.probe_min_web_paths);
+            ProbeFinder::new(networks, minimum, 200_000)
+        }),
+        triage: triage.then(|| Triage::new(policy, lang == Lang::Ja)),
+        only: args.only,
+        quarantine: match &args.quarantine {
+            Some(path) => {
+                Some(BufWriter::new(File::create(path).with_context(|| {
+                    format!("cannot create {}", path.display())
+                })?))
+            }
+            None => None,
+        },
+    };
+    let wanted = Wanted {
+        range: (args.from, args.to),
+        flows: args.beacons || triage,
+        triage,
+    };
+    pipeline::run_until_error(
+        &inputs,
+        &args.input.options(),
+        args.input.threads(),
+        || (engine.session(), matcher.session()),
+        |(session, intel), batch| detect_batch(session, intel, batch, wanted),
+        |item| sink.item(item),
+    )
+    .context("cannot write output")?;
+    if !mail.is_empty() {
+        let mut sessions = (engine.session(), matcher.session());
+        let settings = gsoc_mail::Settings::default();
+        for input in &mail {
+            let start = Item::Start {
+                file: std::sync::Arc::from(input.name()),
+                format: gsoc_event::Format::Json,
+            };
+            let done = Item::Done(detect_mail(input, &settings, &mut sessions, wanted));
+            for item in [start, done, Item::End] {
+                sink.item(item).context("cannot write output")?;
+            }
+        }
+    }
+    sink.finish().context("cannot write output")?;
+    sink.tracker.summary.print(started.elapsed());
+    Ok(())
+}
+
+/// The detection writer --format and --output ask for.
+fn open_writer(args: &Args, lang: Lang) -> Result<Box<dyn output::DetectionWriter>> {
     let format = OutputFormat::resolve(args.format);
     let (out, color): (Box<dyn Write>, bool) = match &args.output {
         Some(path) => (
@@ -182,89 +309,146 @@ pub fn run(args: Args, data_dir: &Path, lang: Lang) -> Result<()> {
             std::io::stdout().is_terminal(),
         ),
     };
-    let mut writer = output::detection_writer(format, lang, out, color);
-    let mut quarantine = match &args.quarantine {
-        Some(path) => {
-            Some(BufWriter::new(File::create(path).with_context(|| {
-                format!("cannot create {}", path.display())
-            })?))
-        }
-        None => None,
-    };
-    let (from, to) = (args.from, args.to);
-    let mut correlator = engine.correlator();
-    let beacons = args.beacons.then(BeaconSettings::default);
-    let mut finder = BeaconFinder::new(beacons.clone().unwrap_or_default());
-    let outcome = pipeline::run_until_error(
-        &inputs,
-        &args.input.options(),
-        args.input.threads(),
-        || (engine.session(), matcher.session()),
-        |(session, intel), batch| detect_batch(session, intel, batch, (from, to), beacons.as_ref()),
-        |mut item| {
-            tracker.track(&item);
-            if let Item::Done(result) = &mut item {
-                std::mem::take(&mut result.connections)
-                    .into_iter()
-                    .for_each(|c| finder.add(c));
+    Ok(output::detection_writer(format, lang, out, color))
+}
+
+/// Where results go on the main thread: detections through correlation,
+/// then triage (with --triage), to the writer and the summary; flows to
+/// the beaconing and probe finders; failed records to the quarantine file.
+struct Sink {
+    writer: Box<dyn output::DetectionWriter>,
+    tracker: Tracker,
+    correlator: Correlator,
+    beacons: Option<BeaconFinder>,
+    probes: Option<ProbeFinder>,
+    triage: Option<Triage>,
+    only: Option<Verdict>,
+    quarantine: Option<BufWriter<File>>,
+}
+
+impl Sink {
+    /// Counts an item and writes what it adds.
+    fn item(&mut self, item: Item<BatchResult>) -> Result<()> {
+        self.tracker.track(&item);
+        match item {
+            Item::Done(result) => self.result(result)?,
+            Item::Quarantined(q) => {
+                if let Some(file) = self.quarantine.as_mut() {
+                    write_quarantined(file, &q)?;
+                }
             }
-            write_item(
-                item,
-                &mut *writer,
-                &mut tracker,
-                &mut correlator,
-                quarantine.as_mut(),
-            )
-        },
-    );
-    outcome.context("cannot write output")?;
-    if !mail.is_empty() {
-        let mut sessions = (engine.session(), matcher.session());
-        let settings = gsoc_mail::Settings::default();
-        for input in &mail {
-            let start = Item::Start {
-                file: std::sync::Arc::from(input.name()),
-                format: gsoc_event::Format::Json,
-            };
-            let items = [
-                start,
-                Item::Done(detect_mail(input, &settings, &mut sessions, (from, to))),
-                Item::End,
-            ];
-            for item in items {
-                tracker.track(&item);
-                write_item(
-                    item,
-                    &mut *writer,
-                    &mut tracker,
-                    &mut correlator,
-                    quarantine.as_mut(),
-                )
-                .context("cannot write output")?;
+            Item::Problem(p) => {
+                if let Some(file) = self.quarantine.as_mut() {
+                    let line =
+                        serde_json::json!({"file": &*p.file, "record": null, "reason": p.message});
+                    serde_json::to_writer(&mut *file, &line)?;
+                    file.write_all(b"\n")?;
+                }
+            }
+            Item::Start { .. } | Item::End => {}
+        }
+        Ok(())
+    }
+
+    fn result(&mut self, result: BatchResult) -> Result<()> {
+        self.tracker.progress.add_events(result.events);
+        self.tracker
+            .summary
+            .events(result.events, result.out_of_range);
+        for f in &result.flows {
+            self.beacons.iter_mut().for_each(|b| b.add(f));
+            self.probes.iter_mut().for_each(|p| p.add(f));
+        }
+        for r in &result.requests {
+            self.probes.iter_mut().for_each(|p| p.add_request(r));
+        }
+        if let Some(triage) = self.triage.as_mut() {
+            result
+                .successes
+                .into_iter()
+                .for_each(|s| triage.logon_success(s));
+        }
+        for d in result.detections {
+            let observed = self.correlator.observe(&d);
+            let shown = std::iter::once(d).filter(|_| !observed.suppressed);
+            for d in shown.chain(observed.fired) {
+                self.detection(d)?;
             }
         }
-    }
-    tracker.progress.finish();
-    if args.beacons {
-        for beacon in finder.finish() {
-            let d = beacon.detection();
-            writer.write(&d).context("cannot write output")?;
-            tracker.summary.detection(&d);
+        for q in &result.quarantined {
+            self.tracker.summary.quarantined(q);
         }
+        if let Some(file) = self.quarantine.as_mut() {
+            result
+                .quarantined
+                .iter()
+                .try_for_each(|q| write_quarantined(file, q))?;
+        }
+        Ok(())
     }
-    writer.finish().context("cannot write output")?;
-    if let Some(q) = quarantine.as_mut() {
-        q.flush().context("cannot write the quarantine file")?;
+
+    /// Writes a detection, or hands it to triage and writes the alerts
+    /// that are ready.
+    fn detection(&mut self, d: Detection) -> Result<()> {
+        let Some(triage) = self.triage.as_mut() else {
+            return self.write(&d);
+        };
+        let mut ready = Vec::new();
+        triage.add(d, &mut ready);
+        ready.iter().try_for_each(|a| self.write(a))
     }
-    if correlator.overflow() > 0 {
-        eprintln!(
-            "gsoc: {} correlation groups were not kept: each correlation keeps at most {} at a time",
-            correlator.overflow(),
-            gsoc_sigma::MAX_GROUPS
-        );
+
+    fn write(&mut self, d: &Detection) -> Result<()> {
+        self.tracker.summary.detection(d);
+        let verdict = d.assessment.as_ref().map(|a| a.verdict);
+        if self.only.is_none_or(|only| verdict == Some(only)) {
+            self.writer.write(d)?;
+        }
+        Ok(())
     }
-    tracker.summary.print(started.elapsed());
-    Ok(())
+
+    /// Reports what is found at the end (beacons, probes), the alerts still
+    /// waiting, and flushes.
+    fn finish(&mut self) -> Result<()> {
+        self.tracker.progress.finish();
+        let beacons = self
+            .beacons
+            .take()
+            .map(BeaconFinder::finish)
+            .unwrap_or_default();
+        for beacon in beacons {
+            self.detection(beacon.detection())?;
+        }
+        if let Some(probes) = self.probes.take() {
+            if probes.overflow() > 0 {
+                eprintln!(
+                    "gsoc: {} probe sources were not kept: at most 200000 are",
+                    probes.overflow()
+                );
+            }
+            probes
+                .finish()
+                .into_iter()
+                .try_for_each(|d| self.detection(d))?;
+        }
+        let mut rest = Vec::new();
+        if let Some(triage) = self.triage.as_mut() {
+            triage.finish(&mut rest);
+        }
+        rest.iter().try_for_each(|a| self.write(a))?;
+        self.writer.finish()?;
+        if let Some(q) = self.quarantine.as_mut() {
+            q.flush().context("cannot write the quarantine file")?;
+        }
+        if self.correlator.overflow() > 0 {
+            eprintln!(
+                "gsoc: {} correlation groups were not kept: each correlation keeps at most {} at a time",
+                self.correlator.overflow(),
+                gsoc_sigma::MAX_GROUPS
+            );
+        }
+        Ok(())
+    }
 }
 
 /// The indicators to match: the store's (unless --no-stored-intel) and
@@ -303,13 +487,12 @@ fn detect_batch(
     session: &mut gsoc_sigma::Session<'_>,
     intel: &mut gsoc_intel::Session<'_>,
     batch: Batch,
-    range: (Option<Timestamp>, Option<Timestamp>),
-    beacons: Option<&BeaconSettings>,
+    wanted: Wanted,
 ) -> BatchResult {
     let mut result = BatchResult::default();
     for decoded in batch.decode() {
         match decoded {
-            Ok(event) => result.take(&event, (session, intel), range, beacons),
+            Ok(event) => result.take(&event, (session, intel), wanted),
             Err(q) => result.quarantined.push(q),
         }
     }
@@ -333,7 +516,7 @@ fn detect_mail(
     input: &Input,
     settings: &gsoc_mail::Settings,
     (session, intel): &mut (gsoc_sigma::Session<'_>, gsoc_intel::Session<'_>),
-    range: (Option<Timestamp>, Option<Timestamp>),
+    wanted: Wanted,
 ) -> BatchResult {
     let mut result = BatchResult::default();
     let Input::File(path) = input else {
@@ -359,7 +542,7 @@ fn detect_mail(
         match gsoc_mail::analyse(message, settings) {
             Ok(analysis) => {
                 let event = gsoc_mail::event::to_event(&analysis, &file);
-                result.take(&event, (session, intel), range, None);
+                result.take(&event, (session, intel), wanted);
             }
             Err(broken) => result.quarantined.push(quarantine(record, broken.reason)),
         }
@@ -373,55 +556,6 @@ fn in_range(time: Option<Timestamp>, from: Option<Timestamp>, to: Option<Timesta
     }
     let Some(t) = time else { return false };
     from.is_none_or(|f| t >= f) && to.is_none_or(|end| t < end)
-}
-
-/// Writes what an item adds to the output and the quarantine file (the
-/// tracker has counted the rest).
-fn write_item(
-    item: Item<BatchResult>,
-    writer: &mut dyn output::DetectionWriter,
-    tracker: &mut Tracker,
-    correlator: &mut Correlator,
-    mut quarantine: Option<&mut BufWriter<File>>,
-) -> Result<()> {
-    match item {
-        Item::Done(result) => {
-            tracker.progress.add_events(result.events);
-            tracker.summary.events(result.events, result.out_of_range);
-            for d in &result.detections {
-                let observed = correlator.observe(d);
-                let shown = std::iter::once(d).filter(|_| !observed.suppressed);
-                for d in shown.chain(&observed.fired) {
-                    writer.write(d)?;
-                    tracker.summary.detection(d);
-                }
-            }
-            for q in &result.quarantined {
-                tracker.summary.quarantined(q);
-            }
-            if let Some(file) = quarantine.as_deref_mut() {
-                result
-                    .quarantined
-                    .iter()
-                    .try_for_each(|q| write_quarantined(file, q))?;
-            }
-        }
-        Item::Quarantined(q) => {
-            if let Some(file) = quarantine {
-                write_quarantined(file, &q)?;
-            }
-        }
-        Item::Problem(p) => {
-            if let Some(file) = quarantine {
-                let line =
-                    serde_json::json!({"file": &*p.file, "record": null, "reason": p.message});
-                serde_json::to_writer(&mut *file, &line)?;
-                file.write_all(b"\n")?;
-            }
-        }
-        Item::Start { .. } | Item::End => {}
-    }
-    Ok(())
 }
 
 fn write_quarantined(file: &mut BufWriter<File>, q: &Quarantined) -> Result<()> {

@@ -417,6 +417,8 @@ impl<'m> Session<'m> {
             fields,
             indicator: Some(indicator),
             context: Fields::new(),
+            facts: None,
+            assessment: None,
         }
     }
 }
