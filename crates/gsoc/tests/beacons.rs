@@ -72,3 +72,61 @@ fn a_generated_beacon_is_found_and_human_browsing_is_not() {
         "192.168.1.129's traffic to Google and AWS is not beaconing"
     );
 }
+
+/// Proxy access-log lines (absolute URLs, as clients send them to a
+/// forward proxy): 10.1.2.3 fetches one gate every 60 s ± 20 % for two
+/// hours while 10.1.2.4 browses twenty sites at irregular times.
+fn proxy_log() -> String {
+    let mut lines = Vec::new();
+    let mut at = 0.0f64;
+    for n in 0..120u32 {
+        let jitter = ((n * 37 % 41) as f64 / 40.0 - 0.5) * 0.4;
+        at += 60.0 * (1.0 + jitter);
+        lines.push((
+            at as u64,
+            "10.1.2.3",
+            "http://cdn-check.example.net/gate.php?id=7".to_owned(),
+        ));
+    }
+    for n in 0..200u64 {
+        let t = (n * n * 13 + n * 101) % 7200;
+        let site = format!("https://site{}.example.org/page/{n}", n % 20);
+        lines.push((t, "10.1.2.4", site));
+    }
+    lines.sort();
+    lines
+        .iter()
+        .map(|(t, client, url)| {
+            let (h, m, s) = (t / 3600, t / 60 % 60, t % 60);
+            format!(
+                "{client} - - [06/Jun/2021:{:02}:{m:02}:{s:02} +0000] \"GET {url} HTTP/1.1\" 200 512 \"-\" \"Mozilla/5.0\"\n",
+                10 + h
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn beaconing_is_found_in_proxy_logs() {
+    let dir = Dir::new();
+    let path = dir.write("proxy-access.log", proxy_log());
+    let out = run_ok(dir.gsoc(&[
+        "detect",
+        "--no-stored-intel",
+        "--beacons",
+        "--format",
+        "jsonl",
+        &path.display().to_string(),
+    ]));
+    let beacons: Vec<Value> = json_lines(&out)
+        .into_iter()
+        .filter(|d| d["kind"] == "beacon")
+        .collect();
+    assert_eq!(
+        beacons.len(),
+        1,
+        "only the gate, not the browsing: {beacons:?}"
+    );
+    assert_eq!(beacons[0]["fields"]["source"], "10.1.2.3");
+    assert_eq!(beacons[0]["fields"]["destination"], "cdn-check.example.net");
+}

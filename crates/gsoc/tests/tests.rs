@@ -8,4 +8,5 @@ mod correlation;
 mod intel;
 mod mail;
 mod planting;
+mod triage;
 mod util;

@@ -93,7 +93,8 @@ pub struct Args {
     /// Also find beaconing: an internal host calling one external
     /// destination at regular intervals (at least 10 times, 80 % of the
     /// intervals within 25 % of their median, every 10 s or slower), in
-    /// Zeek conn and Suricata EVE flow records; reported at the end of the
+    /// Zeek conn, Suricata EVE flow and proxy access-log records (internal
+    /// means the policy's `networks.internal`); reported at the end of the
     /// run as detections of kind `beacon`.
     #[arg(long)]
     beacons: bool,
