@@ -86,8 +86,11 @@ impl AlertCounts {
         let vigilant: u64 = self.vigilance.values().sum();
         let label = fit(lang.pick("total", "合計"), 30, false);
         writeln!(out, "  {label} {total:>8} {vigilant:>10}")?;
-        writeln!(out, "\n{}", lang.pick("Noise by reason", "理由別のノイズ"))?;
         let noise: u64 = self.noise.values().sum();
+        if noise == 0 {
+            return Ok(());
+        }
+        writeln!(out, "\n{}", lang.pick("Noise by reason", "理由別のノイズ"))?;
         for (code, n) in &self.noise {
             let label = fit(&format!("{} ({code})", reason_label(code, lang)), 40, false);
             writeln!(out, "  {label} {n:>8}  {}", bar(*n, noise))?;

@@ -55,8 +55,10 @@ pub struct Args {
 
     /// What to measure: `detect` (Sigma over the flat-JSON and EVTX
     /// corpora, against rsigma), `intel` (loading a million indicators,
-    /// lookups, and `gsoc detect` with and without them) or `mail`
-    /// (messages per second over the e-mail corpus, against parsing alone).
+    /// lookups, and `gsoc detect` with and without them), `mail`
+    /// (messages per second over the e-mail corpus, against parsing alone)
+    /// or `triage` (correlation and triage against detection alone on the
+    /// EVTX corpus; memory over 10,000,000 streamed events).
     #[arg(long, value_enum, default_value = "detect")]
     suite: Suite,
 
@@ -75,6 +77,9 @@ enum Suite {
     Intel,
     /// E-mail analysis: messages per second over the e-mail corpus.
     Mail,
+    /// What correlation and triage add to detection, and memory over
+    /// 10,000,000 streamed events.
+    Triage,
 }
 
 /// One measured run.
@@ -106,6 +111,10 @@ pub fn run(args: Args, _lang: Lang) -> Result<()> {
     }
     if args.suite == Suite::Mail {
         let rows = super::bench_mail::run(&args.shared_data)?;
+        return print_rows(&rows, OutputFormat::resolve(args.format));
+    }
+    if args.suite == Suite::Triage {
+        let rows = super::bench_triage::run(&args.shared_data)?;
         return print_rows(&rows, OutputFormat::resolve(args.format));
     }
     let corpus = args.shared_data.join("windows/bench/eas-flat.ndjson");
@@ -342,7 +351,7 @@ pub(crate) fn repeat_corpus(corpus: &Path, at_least: usize, dir: &Path) -> Resul
 
 /// Writes the built-in rules out as files, so the reference engine reads
 /// exactly the same rules.
-fn export_rules(dir: &Path) -> Result<()> {
+pub(crate) fn export_rules(dir: &Path) -> Result<()> {
     let mut set = gsoc_sigma::RuleSet::new();
     let mut written = 0;
     crate::rules::for_each_default_rule(|name, body| {
@@ -442,6 +451,33 @@ pub(crate) fn time_process_logging(
         bail!("{:?} failed", cmd);
     }
     Ok(Measured { elapsed, peak_kb })
+}
+
+/// Like [`time_process`] on both cores, with `feed` writing the process's
+/// standard input from a thread of this process.
+pub(crate) fn time_process_feeding(
+    mut cmd: Command,
+    feed: impl FnOnce(std::process::ChildStdin) + Send + 'static,
+) -> Result<Measured> {
+    cmd.stdout(Stdio::null()).stderr(Stdio::null());
+    let started = Instant::now();
+    let mut child = cmd
+        .spawn()
+        .with_context(|| format!("cannot start {:?}", cmd.get_program()))?;
+    let stdin = child.stdin.take().context("no standard input to feed")?;
+    let feeder = std::thread::spawn(move || feed(stdin));
+    let (status, peak_kb) = wait_with_rusage(child.id())?;
+    let elapsed = started.elapsed();
+    drop(feeder.join());
+    if !status {
+        bail!("{:?} failed", cmd);
+    }
+    Ok(Measured { elapsed, peak_kb })
+}
+
+/// The number of records in the EVTX files under a folder.
+pub(crate) fn evtx_events(dir: &Path) -> u64 {
+    walk_evtx(dir).iter().map(|f| count_events(f)).sum()
 }
 
 /// Runs a measurement three times and keeps the median run: this machine's

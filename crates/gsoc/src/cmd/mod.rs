@@ -3,6 +3,7 @@
 pub mod bench;
 mod bench_intel;
 mod bench_mail;
+mod bench_triage;
 pub mod decode;
 pub mod detect;
 pub mod intel;
