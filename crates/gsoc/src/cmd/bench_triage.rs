@@ -76,7 +76,10 @@ pub fn run(shared: &Path) -> Result<Vec<Row>> {
     for target in [1_000_000u64, 10_000_000] {
         let copies = target.div_ceil(per_copy);
         let measured = streamed(&me, &flat, copies, &rule_args(true))?;
-        let what = format!("memory: {} events streamed, + correlations + --triage", copies * per_copy);
+        let what = format!(
+            "memory: {} events streamed, + correlations + --triage",
+            copies * per_copy
+        );
         rows.push(row(&what, "gsoc", 2, copies * per_copy, &measured, None));
     }
     Ok(rows)
@@ -90,7 +93,8 @@ fn count_lines(file: &Path) -> Result<u64> {
 /// Runs `gsoc detect -` with the corpus written into its standard input
 /// `copies` times, from a thread of this process.
 fn streamed(me: &Path, corpus: &Path, copies: u64, rule_args: &[PathBuf]) -> Result<Measured> {
-    let body = std::fs::read(corpus).with_context(|| format!("cannot read {}", corpus.display()))?;
+    let body =
+        std::fs::read(corpus).with_context(|| format!("cannot read {}", corpus.display()))?;
     let mut cmd: Command = gsoc_detect(me, 2, &[Path::new("-")]);
     cmd.args(rule_args).stdin(Stdio::piped());
     super::bench::time_process_feeding(cmd, move |mut stdin| {
