@@ -5,7 +5,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Effects, Style};
 use clap::ValueEnum;
-use gsoc_event::{Detection, Event, Level};
+use gsoc_event::{Assessment, Detection, Event, Level, Verdict};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
 use crate::locale::{Lang, Phrase};
@@ -54,6 +54,7 @@ pub fn detection_writer(
         OutputFormat::Csv => Box::new(CsvDetections {
             out: csv::Writer::from_writer(out),
             header: false,
+            triaged: false,
         }),
         OutputFormat::Table => Box::new(Table::new(out, lang, color)),
     }
@@ -77,12 +78,14 @@ impl DetectionWriter for JsonLines {
 struct CsvDetections {
     out: csv::Writer<Box<dyn Write>>,
     header: bool,
+    /// Whether the alerts carry triage columns (decided by the first).
+    triaged: bool,
 }
 
 impl DetectionWriter for CsvDetections {
     fn write(&mut self, d: &Detection) -> io::Result<()> {
         if !self.header {
-            self.out.write_record([
+            let mut header = vec![
                 "event_time",
                 "level",
                 "rule_title",
@@ -93,22 +96,39 @@ impl DetectionWriter for CsvDetections {
                 "file",
                 "record",
                 "fields",
-            ])?;
+            ];
+            self.triaged = d.assessment.is_some();
+            if self.triaged {
+                header.extend(["category", "verdict", "reason_code", "reason", "severity"]);
+            }
+            self.out.write_record(header)?;
             self.header = true;
         }
         let time = d.event_time.map(|t| t.to_string()).unwrap_or_default();
-        self.out.write_record([
-            time.as_str(),
-            d.rule.level.as_str(),
-            &d.rule.title,
-            &d.rule.id,
-            &d.rule.author,
-            &d.rule.tags.join(" "),
-            d.host.as_deref().unwrap_or_default(),
-            &d.source.file,
-            &d.source.record.to_string(),
-            &fields_text(d),
-        ])?;
+        let mut record = vec![
+            time,
+            d.rule.level.as_str().to_owned(),
+            d.rule.title.clone(),
+            d.rule.id.clone(),
+            d.rule.author.clone(),
+            d.rule.tags.join(" "),
+            d.host.clone().unwrap_or_default(),
+            d.source.file.to_string(),
+            d.source.record.to_string(),
+            fields_text(d),
+        ];
+        if self.triaged
+            && let Some(a) = &d.assessment
+        {
+            record.extend([
+                a.category.to_owned(),
+                a.verdict.as_str().to_owned(),
+                a.reason.code.to_owned(),
+                a.reason.text.clone(),
+                a.severity.as_str().to_owned(),
+            ]);
+        }
+        self.out.write_record(record)?;
         Ok(())
     }
 
@@ -190,11 +210,20 @@ impl DetectionWriter for Table {
             self.header = true;
         }
         let time = lang.format_time(d.event_time);
-        let details = fields_text(d);
+        let details = match &d.assessment {
+            Some(a) => format!(
+                "[{}] {} ¦ {}",
+                verdict_text(a, lang),
+                a.reason.text,
+                fields_text(d)
+            ),
+            None => fields_text(d),
+        };
+        let level = d.assessment.as_ref().map_or(d.rule.level, |a| a.severity);
         let width = self.details;
         self.row([
             (&time, TIME, Style::new()),
-            (lang.level(d.rule.level), LEVEL, level_style(d.rule.level)),
+            (lang.level(level), LEVEL, level_style(level)),
             (&d.rule.title, RULE, Style::new()),
             (d.host.as_deref().unwrap_or("-"), HOST, Style::new()),
             (&d.rule.author, AUTHOR, Style::new()),
@@ -208,6 +237,16 @@ impl DetectionWriter for Table {
         }
         self.out.flush()
     }
+}
+
+/// `vigilance/targeted-attack` or `noise/reconnaissance`, in the reader's
+/// language.
+fn verdict_text(a: &Assessment, lang: Lang) -> String {
+    let verdict = match a.verdict {
+        Verdict::Vigilance => lang.pick("vigilance", "要警戒"),
+        Verdict::Noise => lang.pick("noise", "ノイズ"),
+    };
+    format!("{verdict}/{}", a.category)
 }
 
 /// The colour of a level.

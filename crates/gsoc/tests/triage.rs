@@ -55,6 +55,21 @@ fn every_alert_has_category_verdict_reason_and_severity() {
         "{summary}"
     );
 
+    let csv = run_ok(
+        dir.gsoc(&["detect", "--triage", "--format", "csv"])
+            .arg(&log),
+    );
+    let csv = String::from_utf8_lossy(&csv.stdout);
+    let header = csv.lines().next().unwrap_or_default();
+    assert!(
+        header.ends_with("category,verdict,reason_code,reason,severity"),
+        "{header}"
+    );
+    assert!(
+        csv.contains(",reconnaissance,noise,reconnaissance,"),
+        "{csv}"
+    );
+
     let (vigilant, _) = triage(&dir, &["--only", "vigilance"], &log);
     assert!(vigilant.iter().all(|a| a["verdict"] == "vigilance"));
     assert!(vigilant.len() < alerts.len());
