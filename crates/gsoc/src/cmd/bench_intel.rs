@@ -297,9 +297,15 @@ fn count(inputs: &[PathBuf]) -> u64 {
     n
 }
 
+/// How many interleaved pairs of runs the matching cost is measured over.
+const PAIRS: usize = 5;
+
 /// `gsoc detect` on one core with all rules, without and with the
 /// indicators: wall time (loading included), and the rate while scanning
-/// (from the run's summary, loading excluded). Ratios are with ÷ without.
+/// (from the run's summary, loading excluded). The two run in interleaved
+/// pairs, alternating which goes first, so that the machine's neighbours
+/// weigh on both alike; each ratio (with ÷ without) is taken within a pair
+/// and the median pair is reported.
 fn with_and_without(
     me: &Path,
     label: &str,
@@ -307,24 +313,31 @@ fn with_and_without(
     events: u64,
     trails: &Path,
 ) -> Result<Vec<Row>> {
-    let log = tempfile::NamedTempFile::new()?;
     let run = |with: bool| -> Result<(Measured, f64)> {
-        let mut scanning = Vec::new();
-        let measured = median_of_three(|| {
-            let mut cmd = gsoc_detect(me, 1, inputs);
-            cmd.env("GSOC_LANG", "en");
-            if with {
-                cmd.arg("--intel").arg(trails);
-            }
-            let m = time_process_logging(cmd, true, log.reopen()?)?;
-            scanning.push(scanning_rate(log.path())?);
-            Ok(m)
-        })?;
-        scanning.sort_by(f64::total_cmp);
-        Ok((measured, scanning[1]))
+        let mut cmd = gsoc_detect(me, 1, inputs);
+        cmd.env("GSOC_LANG", "en");
+        if with {
+            cmd.arg("--intel").arg(trails);
+        }
+        // A new file for each run: a shorter summary written over a longer
+        // one would leave the old rate at the end.
+        let log = tempfile::NamedTempFile::new()?;
+        let m = time_process_logging(cmd, true, log.reopen()?)?;
+        Ok((m, scanning_rate(log.path())?))
     };
-    let (without, without_rate) = run(false)?;
-    let (with, with_rate) = run(true)?;
+    let mut pairs = Vec::new();
+    for n in 0..PAIRS {
+        let (without, with) = if n % 2 == 0 {
+            let without = run(false)?;
+            (without, run(true)?)
+        } else {
+            let with = run(true)?;
+            (run(false)?, with)
+        };
+        pairs.push((without, with));
+    }
+    pairs.sort_by(|a, b| (a.1.1 / a.0.1).total_cmp(&(b.1.1 / b.0.1)));
+    let ((without, without_rate), (with, with_rate)) = pairs.swap_remove(PAIRS / 2);
     let base = row(
         &format!("{label}, no indicators"),
         "gsoc",
@@ -342,12 +355,14 @@ fn with_and_without(
         None,
     );
     loaded.ratio = Some(loaded.events_per_second / base.events_per_second);
-    loaded.baseline = Some("the same run without indicators, wall time".into());
+    loaded.baseline = Some("the same pair without indicators, wall time".into());
     let mut scan_base = scanning_row(label, "no indicators", events, without_rate);
     scan_base.baseline = Some("events/s while scanning".into());
     let mut scan_loaded = scanning_row(label, "1M indicators", events, with_rate);
     scan_loaded.ratio = Some(with_rate / without_rate);
-    scan_loaded.baseline = Some("the same, while scanning (loading excluded)".into());
+    scan_loaded.baseline = Some(format!(
+        "the same, while scanning (loading excluded); median of {PAIRS} interleaved pairs"
+    ));
     Ok(vec![base, loaded, scan_base, scan_loaded])
 }
 
