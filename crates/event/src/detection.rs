@@ -23,6 +23,9 @@ pub enum DetectionKind {
     /// Unanswered connection attempts from outside to internal hosts
     /// (triage's probe finder).
     Probe,
+    /// A message the e-mail analysis judged suspicious (attachment, URL,
+    /// phishing or fraud mail).
+    Mail,
 }
 
 /// What a detection says about the rule that fired. Shared between all
@@ -78,7 +81,7 @@ pub struct IndicatorInfo {
 ///
 /// | key | meaning |
 /// |---|---|
-/// | `kind` | `sigma`, `correlation`, `indicator`, `beacon`, `sensor` or `probe` |
+/// | `kind` | `sigma`, `correlation`, `indicator`, `beacon`, `sensor`, `probe` or `mail` |
 /// | `rule_id`, `rule_title`, `level`, `rule_author`, `tags`, `rule_status`, `rule_path` | the rule |
 /// | `event_time` | the event's time, RFC 3339 in UTC, or null |
 /// | `host` | the host the event is about, when known |

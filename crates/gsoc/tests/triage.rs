@@ -371,3 +371,32 @@ fn slips_probes_are_noise_and_exploits_need_vigilance() {
             .is_some_and(|t| t.contains("Netgear"))
     }));
 }
+
+#[test]
+fn suspicious_mail_becomes_a_targeted_attack_alert() {
+    let dir = Dir::new();
+    let mail = crate::util::data("mail");
+    let (alerts, _) = triage(&dir, &[], &mail);
+    let from = |file: &str| {
+        alerts
+            .iter()
+            .filter(|a| a["kind"] == "mail")
+            .filter(|a| {
+                a["source"]["file"]
+                    .as_str()
+                    .is_some_and(|f| f.ends_with(file))
+            })
+            .collect::<Vec<_>>()
+    };
+    for file in ["phish.eml", "emotet.eml", "bec.eml"] {
+        let found = from(file);
+        assert_eq!(found.len(), 1, "{file}: {alerts:?}");
+        assert_eq!(found[0]["category"], "targeted-attack", "{file}");
+        assert_eq!(found[0]["verdict"], "vigilance", "{file}");
+        assert!(
+            found[0]["tags"].to_string().contains("attack.t1566"),
+            "{file}"
+        );
+    }
+    assert!(from("ham.eml").is_empty(), "ordinary mail is no alert");
+}

@@ -3,8 +3,12 @@
 
 use std::sync::Arc;
 
-use gsoc_event::{Event, Fields, Format, LogSource, Normalization, Text, Value};
+use gsoc_event::{
+    Detection, DetectionKind, Event, Fields, Format, Level, LogSource, Normalization, RuleInfo,
+    Text, Value,
+};
 
+use crate::Class;
 use crate::analysis::Analysis;
 
 /// What the event's fields mean for indicators: the sender and recipients,
@@ -42,6 +46,60 @@ pub fn to_event(analysis: &Analysis, file: &Arc<str>) -> Event {
     event.normalization = NORMALIZATION;
     event.fields = fields(analysis);
     event
+}
+
+/// The detection for a message the analysis judged suspicious (kind
+/// `mail`; attachment, URL, phishing or fraud mail), with the ATT&CK
+/// technique of its class as tags, its level from the score (80 and over
+/// high, else medium), the first recipient as its host, and the sender,
+/// subject, score and reason codes as fields. Benign mail and spam give
+/// none.
+pub fn detection(analysis: &Analysis, event: &Event) -> Option<Detection> {
+    let tags: &[&str] = match analysis.class {
+        Class::Attachment => &["attack.initial-access", "attack.t1566.001"],
+        Class::Url | Class::Phishing => &["attack.initial-access", "attack.t1566.002"],
+        Class::Bec => &["attack.initial-access", "attack.t1566", "attack.t1656"],
+        Class::Spam | Class::Benign => return None,
+    };
+    let h = &analysis.headers;
+    let rule = RuleInfo {
+        id: format!(
+            "mail:{}:{}",
+            analysis.class.as_str(),
+            h.from.to_ascii_lowercase()
+        ),
+        title: format!(
+            "Suspicious e-mail ({}) from {}",
+            analysis.class.as_str(),
+            h.from
+        ),
+        level: if analysis.score >= 80 {
+            Level::High
+        } else {
+            Level::Medium
+        },
+        author: "gsoc mail analysis".to_owned(),
+        tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        status: String::new(),
+        path: String::new(),
+    };
+    let mut fields = Fields::with_capacity(4);
+    fields.push("from", text(&h.from));
+    fields.push("subject", text(&h.subject));
+    fields.push("score", Value::Int(i64::from(analysis.score)));
+    fields.push("reasons", list(analysis.reasons.iter().map(|r| r.code)));
+    Some(Detection {
+        kind: DetectionKind::Mail,
+        rule: Arc::new(rule),
+        event_time: event.time,
+        host: h.to.first().cloned(),
+        source: event.source.clone(),
+        fields,
+        indicator: None,
+        context: Fields::new(),
+        facts: None,
+        assessment: None,
+    })
 }
 
 fn fields(analysis: &Analysis) -> Fields {

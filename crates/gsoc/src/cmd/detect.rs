@@ -31,7 +31,8 @@ use crate::summary::Summary;
 each hit is a detection of kind `indicator` naming the indicator, its source, confidence and TLP. \
 Correlation rules among the rules are evaluated over the detections (kind `correlation`). Alerts the \
 sensors raised themselves (Suricata EVE alerts, Zeek attack notices) are detections of kind `sensor`. \
-Files ending .eml or .mbox are analysed as mail and matched as events of log source category `email`.\n\n\
+Files ending .eml or .mbox are analysed as mail and matched as events of log source category `email`; \
+a message the analysis judges suspicious is a detection of kind `mail`.\n\n\
 With --triage every detection becomes an alert with a category, a verdict (vigilance or noise), the \
 reason for it and a severity; unanswered connection attempts from outside become `probe` detections; \
 the summary counts alerts by category before and after noise removal, and noise by reason.\n\n\
@@ -544,6 +545,11 @@ fn detect_mail(
             Ok(analysis) => {
                 let event = gsoc_mail::event::to_event(&analysis, &file);
                 result.take(&event, (session, intel), wanted);
+                if in_range(event.time, wanted.range.0, wanted.range.1) {
+                    result
+                        .detections
+                        .extend(gsoc_mail::event::detection(&analysis, &event));
+                }
             }
             Err(broken) => result.quarantined.push(quarantine(record, broken.reason)),
         }
