@@ -273,7 +273,7 @@ impl Triage {
         };
         let window = millis(self.policy.duplicate);
         match self.firsts.get_mut(&key) {
-            Some(first) if (time - first.time).abs() <= window => {
+            Some(first) if time.abs_diff(first.time) <= window.unsigned_abs() => {
                 first.count += 1;
                 let (first_seq, first_time, count) = (first.seq, first.time, first.count);
                 self.fold_into(first_seq, time);
@@ -835,6 +835,29 @@ mod tests {
             alerts[4].assessment.as_ref().unwrap().severity,
             Level::Critical,
             "a critical asset raises severity"
+        );
+    }
+
+    #[test]
+    fn detections_without_a_time_are_judged_too() {
+        let mut untimed = detection("x", EXPLOIT, 0, from("198.51.100.1"));
+        untimed.event_time = None;
+        let alerts = run(
+            Policy::default(),
+            vec![
+                untimed.clone(),
+                detection("x", EXPLOIT, 1_700_000_000, from("198.51.100.1")),
+                untimed,
+            ],
+        );
+        assert_eq!(
+            verdicts(&alerts),
+            [
+                ("vigilance", "attack"),
+                ("vigilance", "attack"),
+                ("noise", "duplicate")
+            ],
+            "an untimed alert takes the latest time seen"
         );
     }
 
