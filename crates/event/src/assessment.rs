@@ -65,7 +65,9 @@ impl EventFacts {
             dst_port: number("dst_endpoint.port").and_then(|p| u16::try_from(p).ok()),
             user: text("user.name").or_else(|| text("actor.user.name")),
             http_status: number("http_response.code").and_then(|c| u16::try_from(c).ok()),
-            disposition: text("disposition").or_else(|| squid_result(event)),
+            disposition: text("disposition")
+                .or_else(|| squid_result(event))
+                .or_else(|| generic_action(event)),
             answered: answered(event),
             classtype: text("finding.types"),
             logon: logon(event),
@@ -78,6 +80,15 @@ impl EventFacts {
 fn squid_result(event: &Event) -> Option<Text> {
     let code = event.fields.get_str("result_code")?;
     Some(Text::from(code.split('/').next().unwrap_or(code)))
+}
+
+/// The action a firewall or other JSON log names (ECS `event.action`, or
+/// a plain `action`), for logs no decoder maps.
+fn generic_action(event: &Event) -> Option<Text> {
+    ["event.action", "action"]
+        .iter()
+        .find_map(|name| event.fields.get_str(name))
+        .map(Text::from)
 }
 
 /// Whether a connection record's connection was established.
@@ -178,4 +189,46 @@ pub struct Assessment {
     pub duplicates: u64,
     /// The time of the last duplicate.
     pub last_seen: Option<Timestamp>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Format;
+
+    #[test]
+    fn facts_say_how_the_activity_ended() {
+        let mut flow = Event::new(Format::ZeekTsv, "conn.log", 1, "");
+        flow.fields.push("conn_state", Value::from("S0"));
+        assert_eq!(EventFacts::of(&flow).answered, Some(false));
+        flow.fields.set("conn_state", Value::from("SF"));
+        assert_eq!(EventFacts::of(&flow).answered, Some(true));
+
+        let mut eve = Event::new(Format::Eve, "eve.json", 1, "");
+        eve.fields.push("tcp.tcp_flags_tc", Value::from("14"));
+        assert_eq!(
+            EventFacts::of(&eve).answered,
+            Some(false),
+            "reset, no SYN back"
+        );
+        eve.fields.set("tcp.tcp_flags_tc", Value::from("12"));
+        assert_eq!(EventFacts::of(&eve).answered, Some(true));
+
+        let mut firewall = Event::new(Format::Json, "fw.json", 1, "");
+        firewall.fields.push("event.action", Value::from("deny"));
+        assert_eq!(
+            EventFacts::of(&firewall).disposition.as_deref(),
+            Some("deny")
+        );
+
+        let mut logon = Event::new(Format::WinJson, "sec.json", 1, "");
+        logon.fields.push("EventID", Value::Int(4625));
+        assert_eq!(EventFacts::of(&logon).logon, Some(Logon::Failure));
+        let mut sshd = Event::new(Format::Syslog, "auth.log", 1, "");
+        sshd.fields.push(
+            "message",
+            Value::from("Accepted password for alice from 10.0.0.2"),
+        );
+        assert_eq!(EventFacts::of(&sshd).logon, Some(Logon::Success));
+    }
 }
