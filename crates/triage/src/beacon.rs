@@ -286,7 +286,7 @@ mod tests {
     use super::*;
 
     fn finder_with(times: &[i64]) -> Vec<Beacon> {
-        let networks = Networks::new(crate::Policy::default().internal);
+        let networks = crate::Policy::default().internal;
         let mut finder = BeaconFinder::new(BeaconSettings::default(), networks);
         for t in times {
             finder.add(&Flow {

@@ -162,7 +162,7 @@ mod tests {
 
     #[test]
     fn inside_and_outside_follow_the_policy() {
-        let networks = Networks::new(Policy::default().internal);
+        let networks = Policy::default().internal;
         assert!(networks.is_internal("192.168.1.4".parse().unwrap()));
         assert!(networks.is_external("8.8.8.8".parse().unwrap()));
         assert!(!networks.is_external("239.255.255.250".parse().unwrap()));

@@ -12,6 +12,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Deserialize;
 
 use crate::Category;
+use crate::flow::Networks;
 
 /// The shipped default policy, as TOML.
 pub const DEFAULT_POLICY: &str = include_str!("../policy/default.toml");
@@ -30,7 +31,7 @@ pub struct PolicyError {
 #[derive(Clone, Debug)]
 pub struct Policy {
     /// The internal networks.
-    pub internal: Vec<IpNet>,
+    pub internal: Networks,
     /// Duplicate folding window.
     pub duplicate: SignedDuration,
     /// How long a scan waits for a follow-up.
@@ -258,12 +259,13 @@ impl RawPolicy {
         }
         let w = &self.windows;
         Ok(Policy {
-            internal: self
-                .networks
-                .internal
-                .iter()
-                .map(|n| network(n).map_err(|e| format!("networks.internal: {e}")))
-                .collect::<Result<_, _>>()?,
+            internal: Networks::new(
+                self.networks
+                    .internal
+                    .iter()
+                    .map(|n| network(n).map_err(|e| format!("networks.internal: {e}")))
+                    .collect::<Result<_, _>>()?,
+            ),
             duplicate: duration("windows.duplicate", &w.duplicate)?,
             reconnaissance: duration("windows.reconnaissance", &w.reconnaissance)?,
             failed_logon: duration("windows.failed_logon", &w.failed_logon)?,
@@ -286,11 +288,6 @@ impl RawPolicy {
 }
 
 impl Policy {
-    /// Whether an address is one of the internal networks.
-    pub fn is_internal(&self, ip: IpAddr) -> bool {
-        self.internal.iter().any(|n| n.contains(&ip))
-    }
-
     /// The asset with this address or host name.
     pub fn asset(&self, ip: Option<IpAddr>, host: Option<&str>) -> Option<&Asset> {
         self.assets
@@ -361,7 +358,7 @@ mod tests {
     #[test]
     fn default_policy_reads_and_a_user_file_overrides_it() {
         let policy = Policy::default();
-        assert!(policy.is_internal("192.168.1.4".parse().unwrap()));
+        assert!(policy.internal.is_internal("192.168.1.4".parse().unwrap()));
         assert_eq!(
             policy.categories.tags.get("attack.t1595"),
             Some(&Category::Reconnaissance)
@@ -377,7 +374,7 @@ mod tests {
             platform = "linux"
         "#;
         let policy = Policy::from_toml(&[("d", DEFAULT_POLICY), ("u.toml", user)]).unwrap();
-        assert!(!policy.is_internal("192.168.1.4".parse().unwrap()));
+        assert!(!policy.internal.is_internal("192.168.1.4".parse().unwrap()));
         assert_eq!(
             policy.categories.tags.get("attack.t1595"),
             Some(&Category::Other)

@@ -279,7 +279,7 @@ mod tests {
 
     #[test]
     fn unanswered_inbound_attempts_make_one_probe_per_source() {
-        let mut finder = ProbeFinder::new(Networks::new(Policy::default().internal), (2, 3), 10);
+        let mut finder = ProbeFinder::new(Policy::default().internal, (2, 3), 10);
         finder.add(&attempt("203.0.113.5", "192.168.1.10", 23, false));
         finder.add(&attempt("203.0.113.5", "192.168.1.11", 445, false));
         finder.add(&attempt("203.0.113.6", "192.168.1.10", 22, false));
@@ -293,7 +293,7 @@ mod tests {
 
     #[test]
     fn clients_refused_on_enough_paths_are_web_probers() {
-        let mut finder = ProbeFinder::new(Networks::new(Policy::default().internal), (1, 3), 10);
+        let mut finder = ProbeFinder::new(Policy::default().internal, (1, 3), 10);
         let request = |source: &str, path: &str, status: u16| WebRequest {
             source: source.parse().unwrap(),
             status,

@@ -11,8 +11,8 @@ use gsoc_event::{Detection, Event, EventFacts, Level, Verdict};
 use gsoc_intel::{ImportOptions, Matcher, MatcherBuilder, Store, import_paths};
 use gsoc_sigma::{Correlator, Engine};
 use gsoc_triage::{
-    BeaconFinder, BeaconSettings, Flow, LogonSuccess, Networks, Policy, ProbeFinder, Triage,
-    WebRequest, flow, sensor_alert, web_request,
+    BeaconFinder, BeaconSettings, Flow, LogonSuccess, Policy, ProbeFinder, Triage, WebRequest,
+    flow, sensor_alert, web_request,
 };
 use jiff::Timestamp;
 
@@ -240,7 +240,7 @@ pub fn run(args: Args, data_dir: &Path, lang: Lang) -> Result<()> {
     };
     problems.iter().for_each(|p| tracker.summary.problem(p));
 
-    let networks = Networks::new(policy.internal.clone());
+    let networks = policy.internal.clone();
     let mut sink = Sink {
         writer: open_writer(&args, lang)?,
         tracker,
