@@ -115,6 +115,27 @@ pub struct Detection {
     pub assessment: Option<Box<Assessment>>,
 }
 
+impl Detection {
+    /// A detection of kind `kind` by `rule` on the record at `source`,
+    /// naming `fields`; it has no time, host, indicator, correlation
+    /// context, facts or assessment until they are set (struct update
+    /// syntax: `Detection { event_time, ..Detection::new(…) }`).
+    pub fn new(kind: DetectionKind, rule: Arc<RuleInfo>, source: Source, fields: Fields) -> Self {
+        Detection {
+            kind,
+            rule,
+            event_time: None,
+            host: None,
+            source,
+            fields,
+            indicator: None,
+            context: Fields::new(),
+            facts: None,
+            assessment: None,
+        }
+    }
+}
+
 impl Serialize for Detection {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;

@@ -89,16 +89,14 @@ pub fn detection(analysis: &Analysis, event: &Event) -> Option<Detection> {
     fields.push("score", Value::Int(i64::from(analysis.score)));
     fields.push("reasons", list(analysis.reasons.iter().map(|r| r.code)));
     Some(Detection {
-        kind: DetectionKind::Mail,
-        rule: Arc::new(rule),
         event_time: event.time,
         host: h.to.first().cloned(),
-        source: event.source.clone(),
-        fields,
-        indicator: None,
-        context: Fields::new(),
-        facts: None,
-        assessment: None,
+        ..Detection::new(
+            DetectionKind::Mail,
+            Arc::new(rule),
+            event.source.clone(),
+            fields,
+        )
     })
 }
 

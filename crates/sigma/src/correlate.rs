@@ -291,16 +291,14 @@ impl Compiled {
             fields.push("first_time", Value::Str(start.to_string().as_str().into()));
         }
         Detection {
-            kind: DetectionKind::Correlation,
-            rule: Arc::clone(&self.info),
             event_time: last.event_time,
             host: last.host.clone(),
-            source: last.source.clone(),
-            fields,
-            indicator: None,
-            context: Fields::new(),
-            facts: None,
-            assessment: None,
+            ..Detection::new(
+                DetectionKind::Correlation,
+                Arc::clone(&self.info),
+                last.source.clone(),
+                fields,
+            )
         }
     }
 }

@@ -707,15 +707,14 @@ fn detection(
         }
     }
     Detection {
-        kind: DetectionKind::Sigma,
-        rule: Arc::clone(&rule.info),
         event_time: event.time,
         host: event.host().map(str::to_owned),
-        source: event.source.clone(),
-        fields,
-        indicator: None,
         context,
-        facts: None,
-        assessment: None,
+        ..Detection::new(
+            DetectionKind::Sigma,
+            Arc::clone(&rule.info),
+            event.source.clone(),
+            fields,
+        )
     }
 }

@@ -267,16 +267,14 @@ impl Beacon {
             Value::Str(self.first.to_string().as_str().into()),
         );
         Detection {
-            kind: DetectionKind::Beacon,
-            rule: Arc::new(rule),
             event_time: Some(self.last),
             host: Some(self.source.to_string()),
-            source: self.record.clone(),
-            fields,
-            indicator: None,
-            context: Fields::new(),
-            facts: None,
-            assessment: None,
+            ..Detection::new(
+                DetectionKind::Beacon,
+                Arc::new(rule),
+                self.record.clone(),
+                fields,
+            )
         }
     }
 }

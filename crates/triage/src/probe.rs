@@ -207,16 +207,14 @@ fn web_detection(source: IpAddr, prober: WebProber) -> Detection {
         ..EventFacts::default()
     };
     Detection {
-        kind: DetectionKind::Probe,
-        rule: rule(format!("probe:web:{source}"), title),
         event_time: Timestamp::from_millisecond(prober.first).ok(),
-        host: None,
-        source: prober.record,
-        fields,
-        indicator: None,
-        context: Fields::new(),
         facts: Some(Arc::new(facts)),
-        assessment: None,
+        ..Detection::new(
+            DetectionKind::Probe,
+            rule(format!("probe:web:{source}"), title),
+            prober.record,
+            fields,
+        )
     }
 }
 
@@ -244,16 +242,14 @@ fn detection(source: IpAddr, prober: Prober) -> Detection {
         ..EventFacts::default()
     };
     Detection {
-        kind: DetectionKind::Probe,
-        rule: rule(format!("probe:{source}"), title),
         event_time: time(prober.first),
-        host: None,
-        source: prober.record,
-        fields,
-        indicator: None,
-        context: Fields::new(),
         facts: Some(Arc::new(facts)),
-        assessment: None,
+        ..Detection::new(
+            DetectionKind::Probe,
+            rule(format!("probe:{source}"), title),
+            prober.record,
+            fields,
+        )
     }
 }
 

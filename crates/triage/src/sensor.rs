@@ -39,16 +39,14 @@ pub fn sensor_alert(event: &Event) -> Option<Detection> {
         }
     }
     Some(Detection {
-        kind: DetectionKind::Sensor,
-        rule: Arc::new(rule),
         event_time: event.time,
         host: event.host().map(str::to_owned),
-        source: event.source.clone(),
-        fields,
-        indicator: None,
-        context: Fields::new(),
-        facts: None,
-        assessment: None,
+        ..Detection::new(
+            DetectionKind::Sensor,
+            Arc::new(rule),
+            event.source.clone(),
+            fields,
+        )
     })
 }
 

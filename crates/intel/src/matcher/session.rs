@@ -409,16 +409,10 @@ impl<'m> Session<'m> {
             }
         }
         Detection {
-            kind: DetectionKind::Indicator,
-            rule,
             event_time: event.time,
             host: event.host().map(str::to_owned),
-            source: event.source.clone(),
-            fields,
             indicator: Some(indicator),
-            context: Fields::new(),
-            facts: None,
-            assessment: None,
+            ..Detection::new(DetectionKind::Indicator, rule, event.source.clone(), fields)
         }
     }
 }
