@@ -14,9 +14,10 @@
 use std::net::IpAddr;
 use std::sync::Arc;
 
-use gsoc_event::{Detection, DetectionKind, Event, Fields, Level, RuleInfo, Source, Value};
+use gsoc_event::{Detection, DetectionKind, Fields, Level, RuleInfo, Source, Value};
 
-use crate::flow::{Flow, Networks, flow};
+use crate::capped::entry_within;
+use crate::flow::{Flow, Networks};
 use jiff::Timestamp;
 use rustc_hash::FxHashMap;
 
@@ -118,13 +119,6 @@ impl BeaconFinder {
         self.overflow
     }
 
-    /// Takes one event, when it records a flow (see [`flow`]).
-    pub fn observe(&mut self, event: &Event) {
-        if let Some(f) = flow(event) {
-            self.add(&f);
-        }
-    }
-
     /// Takes one flow: counted when it goes from an internal host to an
     /// external destination that is not ignored.
     pub fn add(&mut self, flow: &Flow) {
@@ -140,18 +134,15 @@ impl BeaconFinder {
         }
         let (source, destination, time) = (flow.source, flow.destination(), flow.time);
         let record = flow.record.clone();
-        let full = self.pairs.len() >= self.settings.max_pairs;
-        let key = (source, destination);
-        if full && !self.pairs.contains_key(&key) {
-            self.overflow += 1;
-            return;
-        }
         let max_times = self.settings.max_times;
-        let pair = self.pairs.entry(key).or_insert_with(|| Pair {
+        let room = (self.settings.max_pairs, &mut self.overflow);
+        let Some(pair) = entry_within(&mut self.pairs, (source, destination), room, || Pair {
             times: Vec::new(),
             total: 0,
             record: record.clone(),
-        });
+        }) else {
+            return;
+        };
         pair.total += 1;
         pair.record = record;
         pair.times.push(time);

@@ -26,6 +26,7 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 use crate::Category;
+use crate::capped::entry_within;
 use crate::policy::{Policy, shifted};
 use crate::target;
 
@@ -393,13 +394,9 @@ impl Triage {
 
     fn reconnaissance(&self, facts: &EventFacts, time: i64) -> (Verdict, Reason) {
         let window = millis(self.policy.reconnaissance);
-        let later = facts.src_ip.and_then(|src| {
-            self.activity
-                .get(&src)?
-                .iter()
-                .find(|t| **t >= time && **t <= time.saturating_add(window))
-                .copied()
-        });
+        let later = facts
+            .src_ip
+            .and_then(|src| first_within(self.activity.get(&src)?, time, window));
         let src = facts
             .src_ip
             .map_or_else(|| "?".to_owned(), |ip| ip.to_string());
@@ -466,12 +463,10 @@ impl Triage {
             .unwrap_or_default()
             .to_ascii_lowercase();
         let window = millis(self.policy.failed_logon);
-        let success = self.successes.get(&(user.clone(), host)).and_then(|times| {
-            times
-                .iter()
-                .find(|t| **t >= time && **t <= time.saturating_add(window))
-                .copied()
-        });
+        let success = self
+            .successes
+            .get(&(user.clone(), host))
+            .and_then(|times| first_within(times, time, window));
         let span = self.policy.failed_logon;
         match success {
             Some(t) => {
@@ -553,16 +548,20 @@ fn remember<K: std::hash::Hash + Eq>(
     time: i64,
     forgotten: &mut u64,
 ) {
-    if map.len() >= MAX_KEYS && !map.contains_key(&key) {
-        *forgotten += 1;
+    let Some(times) = entry_within(map, key, (MAX_KEYS, forgotten), Times::new) else {
         return;
-    }
-    let times = map.entry(key).or_default();
+    };
     times.push(time);
     if times.len() > MAX_TIMES {
         times.sort_unstable();
         times.remove(0);
     }
+}
+
+/// The first of `times` in the `window` from `time` on.
+fn first_within(times: &[i64], time: i64, window: i64) -> Option<i64> {
+    let end = time.saturating_add(window);
+    times.iter().find(|t| (time..=end).contains(*t)).copied()
 }
 
 fn millis(d: SignedDuration) -> i64 {

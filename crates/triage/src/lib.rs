@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 mod beacon;
+mod capped;
 mod category;
 mod flow;
 mod judge;

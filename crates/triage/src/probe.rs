@@ -15,6 +15,7 @@ use gsoc_event::{
 use jiff::Timestamp;
 use rustc_hash::FxHashMap;
 
+use crate::capped::entry_within;
 use crate::flow::{Flow, Networks, WebRequest};
 
 /// The most ports and hosts listed per source.
@@ -25,7 +26,6 @@ const LISTED: usize = 16;
 struct Prober {
     attempts: u64,
     first: i64,
-    last: i64,
     ports: BTreeSet<u16>,
     targets: BTreeSet<IpAddr>,
     record: Source,
@@ -79,17 +79,16 @@ impl ProbeFinder {
         if !(400..500).contains(&request.status) {
             return;
         }
-        if self.web.len() >= self.max_sources && !self.web.contains_key(&request.source) {
-            self.overflow += 1;
-            return;
-        }
-        let prober = self.web.entry(request.source).or_insert_with(|| WebProber {
+        let room = (self.max_sources, &mut self.overflow);
+        let Some(prober) = entry_within(&mut self.web, request.source, room, || WebProber {
             errors: 0,
             first: request.time,
             statuses: BTreeMap::new(),
             paths: BTreeSet::new(),
             record: request.record.clone(),
-        });
+        }) else {
+            return;
+        };
         prober.errors += 1;
         prober.first = prober.first.min(request.time);
         *prober.statuses.entry(request.status).or_default() += 1;
@@ -113,21 +112,18 @@ impl ProbeFinder {
         {
             return;
         }
-        if self.sources.len() >= self.max_sources && !self.sources.contains_key(&flow.source) {
-            self.overflow += 1;
-            return;
-        }
-        let prober = self.sources.entry(flow.source).or_insert_with(|| Prober {
+        let room = (self.max_sources, &mut self.overflow);
+        let Some(prober) = entry_within(&mut self.sources, flow.source, room, || Prober {
             attempts: 0,
             first: flow.time,
-            last: flow.time,
             ports: BTreeSet::new(),
             targets: BTreeSet::new(),
             record: flow.record.clone(),
-        });
+        }) else {
+            return;
+        };
         prober.attempts += 1;
         prober.first = prober.first.min(flow.time);
-        prober.last = prober.last.max(flow.time);
         if let Some(port) = flow.port
             && prober.ports.len() < LISTED
         {
@@ -206,15 +202,27 @@ fn web_detection(source: IpAddr, prober: WebProber) -> Detection {
         logsource: LogSource::default().with_category("webserver"),
         ..EventFacts::default()
     };
+    let id = format!("probe:web:{source}");
+    probe(
+        rule(id, title),
+        (prober.first, prober.record),
+        fields,
+        facts,
+    )
+}
+
+/// A probe detection: its rule, its first attempt's time and record, its
+/// fields and facts.
+fn probe(
+    rule: Arc<RuleInfo>,
+    (first, record): (i64, Source),
+    fields: Fields,
+    facts: EventFacts,
+) -> Detection {
     Detection {
-        event_time: Timestamp::from_millisecond(prober.first).ok(),
+        event_time: Timestamp::from_millisecond(first).ok(),
         facts: Some(Arc::new(facts)),
-        ..Detection::new(
-            DetectionKind::Probe,
-            rule(format!("probe:web:{source}"), title),
-            prober.record,
-            fields,
-        )
+        ..Detection::new(DetectionKind::Probe, rule, record, fields)
     }
 }
 
@@ -230,8 +238,7 @@ fn detection(source: IpAddr, prober: Prober) -> Detection {
     fields.push("attempts", Value::Int(prober.attempts as i64));
     fields.push("ports", list(prober.ports.iter()));
     fields.push("targets", list(prober.targets.iter()));
-    let time = |ms: i64| Timestamp::from_millisecond(ms).ok();
-    if let Some(first) = time(prober.first) {
+    if let Ok(first) = Timestamp::from_millisecond(prober.first) {
         fields.push("first_time", Value::Str(Text::from(first.to_string())));
     }
     let facts = EventFacts {
@@ -241,16 +248,13 @@ fn detection(source: IpAddr, prober: Prober) -> Detection {
         logsource: LogSource::default().with_category("network_connection"),
         ..EventFacts::default()
     };
-    Detection {
-        event_time: time(prober.first),
-        facts: Some(Arc::new(facts)),
-        ..Detection::new(
-            DetectionKind::Probe,
-            rule(format!("probe:{source}"), title),
-            prober.record,
-            fields,
-        )
-    }
+    let id = format!("probe:{source}");
+    probe(
+        rule(id, title),
+        (prober.first, prober.record),
+        fields,
+        facts,
+    )
 }
 
 #[cfg(test)]
