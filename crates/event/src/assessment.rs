@@ -70,7 +70,7 @@ impl EventFacts {
                 .or_else(|| generic_action(event)),
             answered: answered(event),
             classtype: text("finding.types"),
-            logon: logon(event),
+            logon: Logon::of(event),
             logsource: event.logsource.clone(),
         }
     }
@@ -116,29 +116,32 @@ fn answered(event: &Event) -> Option<bool> {
         .map(|p| p > 0)
 }
 
-/// How a logon event ended, for Windows security events and sshd.
-fn logon(event: &Event) -> Option<Logon> {
-    if let Some(id) = event.fields.get("EventID").and_then(Value::as_i64) {
-        return match id {
-            4624 => Some(Logon::Success),
-            4625 | 4771 => Some(Logon::Failure),
-            4776 => match event.fields.get_str("Status") {
-                Some("0x0") | Some("0") | None => None,
-                Some(_) => Some(Logon::Failure),
-            },
-            _ => None,
-        };
-    }
-    let message = event.fields.get_str("message")?;
-    if message.starts_with("Accepted ") {
-        Some(Logon::Success)
-    } else if message.starts_with("Failed ")
-        || message.starts_with("Invalid user ")
-        || message.contains("authentication failure")
-    {
-        Some(Logon::Failure)
-    } else {
-        None
+impl Logon {
+    /// How a logon the event records ended, for Windows security events
+    /// and sshd; `None` when it records no logon.
+    pub fn of(event: &Event) -> Option<Logon> {
+        if let Some(id) = event.fields.get("EventID").and_then(Value::as_i64) {
+            return match id {
+                4624 => Some(Logon::Success),
+                4625 | 4771 => Some(Logon::Failure),
+                4776 => match event.fields.get_str("Status") {
+                    Some("0x0") | Some("0") | None => None,
+                    Some(_) => Some(Logon::Failure),
+                },
+                _ => None,
+            };
+        }
+        let message = event.fields.get_str("message")?;
+        if message.starts_with("Accepted ") {
+            Some(Logon::Success)
+        } else if message.starts_with("Failed ")
+            || message.starts_with("Invalid user ")
+            || message.contains("authentication failure")
+        {
+            Some(Logon::Failure)
+        } else {
+            None
+        }
     }
 }
 

@@ -75,10 +75,11 @@ pub struct LogonSuccess {
 impl LogonSuccess {
     /// The successful logon an event records, when it records one.
     pub fn of(event: &gsoc_event::Event) -> Option<LogonSuccess> {
-        let facts = EventFacts::of(event);
-        if facts.logon != Some(Logon::Success) {
+        // The logon check first: this runs on every event with --triage.
+        if Logon::of(event) != Some(Logon::Success) {
             return None;
         }
+        let facts = EventFacts::of(event);
         Some(LogonSuccess {
             user: facts.user?,
             host: event.host().unwrap_or_default().to_ascii_lowercase(),
