@@ -2,19 +2,49 @@
 //! is found in a real Suricata EVE capture (Slips test6, where 192.168.1.129
 //! browses and talks to Google and AWS hosts), and that browsing is not.
 
+use std::path::Path;
+
 use serde_json::Value;
 
 use crate::util::{Dir, json_lines, run_ok};
+
+/// The beacons `gsoc detect --beacons` reports for one input.
+fn beacons(dir: &Dir, input: &Path) -> Vec<Value> {
+    let out = run_ok(
+        dir.gsoc(&[
+            "detect",
+            "--no-stored-intel",
+            "--beacons",
+            "--format",
+            "jsonl",
+        ])
+        .arg(input),
+    );
+    json_lines(&out)
+        .into_iter()
+        .filter(|d| d["kind"] == "beacon")
+        .collect()
+}
+
+/// The seconds, from the start, of 120 check-ins every 60 s with a
+/// deterministic jitter of up to ±20 %.
+fn check_ins() -> Vec<f64> {
+    let mut at = 0.0f64;
+    (0..120u32)
+        .map(|n| {
+            let jitter = ((n * 37 % 41) as f64 / 40.0 - 0.5) * 0.4; // -0.2 ..= +0.2
+            at += 60.0 * (1.0 + jitter);
+            at
+        })
+        .collect()
+}
 
 /// EVE flow records of 192.168.1.77 calling 198.51.100.99:443 for two
 /// hours, every 60 s with a deterministic jitter of up to ±20 %.
 fn generated_beacon() -> String {
     let start = jiff::Timestamp::from_second(1_622_988_000).expect("a time"); // 2021-06-06T14:00:00Z
-    let mut at = 0.0f64;
     let mut lines = String::new();
-    for n in 0..120u32 {
-        let jitter = ((n * 37 % 41) as f64 / 40.0 - 0.5) * 0.4; // -0.2 ..= +0.2
-        at += 60.0 * (1.0 + jitter);
+    for (n, at) in (0u32..).zip(check_ins()) {
         let time = start + jiff::SignedDuration::from_secs_f64(at);
         lines.push_str(&format!(
             "{{\"timestamp\":\"{}\",\"flow_id\":{},\"event_type\":\"flow\",\"src_ip\":\"192.168.1.77\",\"src_port\":{},\
@@ -38,37 +68,17 @@ fn a_generated_beacon_is_found_and_human_browsing_is_not() {
     let mut log = std::fs::read_to_string(&eve).expect("the capture");
     log.push_str(&generated_beacon());
     let path = dir.write("eve-with-beacon.json", log);
-    let path = path.display().to_string();
-    let out = run_ok(dir.gsoc(&[
-        "detect",
-        "--no-stored-intel",
-        "--beacons",
-        "--format",
-        "jsonl",
-        &path,
-    ]));
-    let beacons: Vec<Value> = json_lines(&out)
-        .into_iter()
-        .filter(|d| d["kind"] == "beacon")
-        .collect();
-    assert_eq!(beacons.len(), 1, "only the generated host: {beacons:?}");
-    let fields = &beacons[0]["fields"];
+    let found = beacons(&dir, &path);
+    assert_eq!(found.len(), 1, "only the generated host: {found:?}");
+    let fields = &found[0]["fields"];
     assert_eq!(fields["source"], "192.168.1.77");
     assert_eq!(fields["destination"], "198.51.100.99");
     assert_eq!(fields["connections"], 120);
     let interval = fields["interval_seconds"].as_f64().unwrap();
     assert!((54.0..=66.0).contains(&interval), "{interval}");
 
-    let without = run_ok(dir.gsoc(&[
-        "detect",
-        "--no-stored-intel",
-        "--beacons",
-        "--format",
-        "jsonl",
-        &eve.display().to_string(),
-    ]));
     assert!(
-        json_lines(&without).iter().all(|d| d["kind"] != "beacon"),
+        beacons(&dir, &eve).is_empty(),
         "192.168.1.129's traffic to Google and AWS is not beaconing"
     );
 }
@@ -78,10 +88,7 @@ fn a_generated_beacon_is_found_and_human_browsing_is_not() {
 /// hours while 10.1.2.4 browses twenty sites at irregular times.
 fn proxy_log() -> String {
     let mut lines = Vec::new();
-    let mut at = 0.0f64;
-    for n in 0..120u32 {
-        let jitter = ((n * 37 % 41) as f64 / 40.0 - 0.5) * 0.4;
-        at += 60.0 * (1.0 + jitter);
+    for at in check_ins() {
         lines.push((
             at as u64,
             "10.1.2.3",
@@ -110,23 +117,8 @@ fn proxy_log() -> String {
 fn beaconing_is_found_in_proxy_logs() {
     let dir = Dir::new();
     let path = dir.write("proxy-access.log", proxy_log());
-    let out = run_ok(dir.gsoc(&[
-        "detect",
-        "--no-stored-intel",
-        "--beacons",
-        "--format",
-        "jsonl",
-        &path.display().to_string(),
-    ]));
-    let beacons: Vec<Value> = json_lines(&out)
-        .into_iter()
-        .filter(|d| d["kind"] == "beacon")
-        .collect();
-    assert_eq!(
-        beacons.len(),
-        1,
-        "only the gate, not the browsing: {beacons:?}"
-    );
-    assert_eq!(beacons[0]["fields"]["source"], "10.1.2.3");
-    assert_eq!(beacons[0]["fields"]["destination"], "cdn-check.example.net");
+    let found = beacons(&dir, &path);
+    assert_eq!(found.len(), 1, "only the gate, not the browsing: {found:?}");
+    assert_eq!(found[0]["fields"]["source"], "10.1.2.3");
+    assert_eq!(found[0]["fields"]["destination"], "cdn-check.example.net");
 }
