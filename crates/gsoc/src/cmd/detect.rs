@@ -24,6 +24,9 @@ use crate::progress::Progress;
 use crate::rules::{self, RuleOptions};
 use crate::summary::Summary;
 
+/// The most sources the probe finder keeps (of each sort).
+const MAX_PROBE_SOURCES: usize = 200_000;
+
 /// Flags of `gsoc detect`.
 #[derive(clap::Args, Debug)]
 #[command(
@@ -250,7 +253,7 @@ pub fn run(args: Args, data_dir: &Path, lang: Lang) -> Result<()> {
             .then(|| BeaconFinder::new(BeaconSettings::default(), networks.clone())),
         probes: triage.then(|| {
             let minimum = (policy.probe_min_attempts, policy.probe_min_web_paths);
-            ProbeFinder::new(networks, minimum, 200_000)
+            ProbeFinder::new(networks, minimum, MAX_PROBE_SOURCES)
         }),
         triage: triage.then(|| Triage::new(policy, lang == Lang::Ja)),
         only: args.only,
@@ -424,7 +427,7 @@ impl Sink {
         if let Some(probes) = self.probes.take() {
             if probes.overflow() > 0 {
                 eprintln!(
-                    "gsoc: {} probe sources were not kept: at most 200000 are",
+                    "gsoc: {} probe sources were not kept: at most {MAX_PROBE_SOURCES} are",
                     probes.overflow()
                 );
             }
