@@ -32,6 +32,7 @@ mod detection;
 mod event;
 mod fields;
 mod level;
+pub mod time;
 mod value;
 
 pub use assessment::{Assessment, EventFacts, Logon, Reason, Verdict};

@@ -7,7 +7,6 @@
 use clap::ValueEnum;
 use gsoc_event::Level;
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
 
 /// The language of human-readable output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
@@ -35,28 +34,10 @@ impl Lang {
         })
     }
 
-    /// The zone times are shown in.
-    pub fn time_zone(self) -> TimeZone {
-        match self {
-            Lang::En => TimeZone::UTC,
-            // The zone database may be missing on minimal systems; Japan has
-            // had no daylight saving time since 1951.
-            Lang::Ja => {
-                TimeZone::get("Asia/Tokyo").unwrap_or_else(|_| TimeZone::fixed(jiff::tz::offset(9)))
-            }
-        }
-    }
-
     /// A time as people read it in this language's zone.
     pub fn format_time(self, time: Option<Timestamp>) -> String {
         match time {
-            Some(t) => {
-                let zoned = t.to_zoned(self.time_zone());
-                match self {
-                    Lang::En => zoned.strftime("%Y-%m-%d %H:%M:%S UTC").to_string(),
-                    Lang::Ja => zoned.strftime("%Y-%m-%d %H:%M:%S JST").to_string(),
-                }
-            }
+            Some(t) => gsoc_event::time::readable_time(t, self == Lang::Ja),
             None => "-".to_owned(),
         }
     }

@@ -4,8 +4,6 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use jiff::Timestamp;
-
 use crate::import::Imported;
 use crate::model::{Indicator, Kind, Observable, Role};
 use crate::normalize::{self, Inferred};
@@ -209,8 +207,8 @@ fn add_row(
     match found {
         Ok(found) => {
             let mut indicator = indicator(found, source);
-            indicator.first_seen = cell(columns.first_seen).and_then(parse_time);
-            indicator.last_seen = cell(columns.last_seen).and_then(parse_time);
+            indicator.first_seen = cell(columns.first_seen).and_then(gsoc_event::time::parse_time);
+            indicator.last_seen = cell(columns.last_seen).and_then(gsoc_event::time::parse_time);
             indicator
                 .malware
                 .extend(cell(columns.malware).map(str::to_owned));
@@ -268,24 +266,6 @@ fn typed(kind: &str, value: &str) -> Result<Inferred, String> {
         kind,
         value: normalize::value(kind, value)?,
         terms: Vec::new(),
-    })
-}
-
-/// Feed times: RFC 3339, `YYYY-MM-DD HH:MM:SS` in UTC, or a date.
-fn parse_time(text: &str) -> Option<Timestamp> {
-    text.parse::<Timestamp>().ok().or_else(|| {
-        let civil = text
-            .replacen(' ', "T", 1)
-            .parse::<jiff::civil::DateTime>()
-            .or_else(|_| {
-                text.parse::<jiff::civil::Date>()
-                    .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
-            })
-            .ok()?;
-        civil
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .ok()
-            .map(|z| z.timestamp())
     })
 }
 

@@ -520,18 +520,10 @@ impl Triage {
 
     /// A time for a reason: UTC in English, JST in Japanese.
     fn format_time(&self, ms: i64) -> String {
-        let Ok(t) = Timestamp::from_millisecond(ms) else {
-            return ms.to_string();
-        };
-        if self.japanese {
-            let zone = jiff::tz::TimeZone::get("Asia/Tokyo")
-                .unwrap_or(jiff::tz::TimeZone::fixed(jiff::tz::offset(9)));
-            t.to_zoned(zone)
-                .strftime("%Y-%m-%d %H:%M:%S JST")
-                .to_string()
-        } else {
-            t.strftime("%Y-%m-%d %H:%M:%S UTC").to_string()
-        }
+        Timestamp::from_millisecond(ms).map_or_else(
+            |_| ms.to_string(),
+            |t| gsoc_event::time::readable_time(t, self.japanese),
+        )
     }
 }
 

@@ -332,17 +332,8 @@ fn duration(key: &str, text: &str) -> Result<SignedDuration, String> {
 }
 
 fn until(text: &str) -> Result<Timestamp, String> {
-    text.parse::<Timestamp>()
-        .or_else(|_| {
-            text.parse::<jiff::civil::Date>()
-                .map_err(|e| e.to_string())
-                .and_then(|d| {
-                    d.to_zoned(jiff::tz::TimeZone::UTC)
-                        .map(|z| z.timestamp())
-                        .map_err(|e| e.to_string())
-                })
-        })
-        .map_err(|_| format!("suppress.until: '{text}' is not a date (write 2027-03-31)"))
+    gsoc_event::time::parse_time(text)
+        .ok_or_else(|| format!("suppress.until: '{text}' is not a date (write 2027-03-31)"))
 }
 
 /// How a rule level moves with a shift, clamped to Sigma's five levels.

@@ -143,24 +143,11 @@ struct Wanted {
 
 /// Parses `--from`/`--to`.
 pub fn parse_time(text: &str) -> Result<Timestamp, String> {
-    if let Ok(t) = text.parse::<Timestamp>() {
-        return Ok(t);
-    }
-    if let Ok(date) = text.parse::<jiff::civil::Date>() {
-        return date
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .map(|z| z.timestamp())
-            .map_err(|e| e.to_string());
-    }
-    if let Ok(dt) = text.replacen(' ', "T", 1).parse::<jiff::civil::DateTime>() {
-        return dt
-            .to_zoned(jiff::tz::TimeZone::UTC)
-            .map(|z| z.timestamp())
-            .map_err(|e| e.to_string());
-    }
-    Err(format!(
-        "'{text}' is not a time; write 2024-04-01, 2024-04-01T09:00:00Z or 2024-04-01T09:00:00+09:00"
-    ))
+    gsoc_event::time::parse_time(text).ok_or_else(|| {
+        format!(
+            "'{text}' is not a time; write 2024-04-01, 2024-04-01T09:00:00Z or 2024-04-01T09:00:00+09:00"
+        )
+    })
 }
 
 /// What a worker makes of one batch.
