@@ -46,13 +46,6 @@ pub struct EventFacts {
 impl EventFacts {
     /// The facts an event records.
     pub fn of(event: &Event) -> Self {
-        let ip = |name: &str| {
-            event
-                .normalized(name)
-                .and_then(Value::as_str)
-                .and_then(|t| t.parse().ok())
-        };
-        let number = |name: &str| event.normalized(name).and_then(Value::as_i64);
         let text = |name: &str| {
             event
                 .normalized(name)
@@ -60,18 +53,35 @@ impl EventFacts {
                 .map(Text::from)
         };
         EventFacts {
-            src_ip: ip("src_endpoint.ip"),
-            dst_ip: ip("dst_endpoint.ip"),
-            dst_port: number("dst_endpoint.port").and_then(|p| u16::try_from(p).ok()),
             user: text("user.name").or_else(|| text("actor.user.name")),
-            http_status: number("http_response.code").and_then(|c| u16::try_from(c).ok()),
             disposition: text("disposition")
                 .or_else(|| squid_result(event))
                 .or_else(|| generic_action(event)),
-            answered: answered(event),
             classtype: text("finding.types"),
             logon: Logon::of(event),
             logsource: event.logsource.clone(),
+            ..EventFacts::network(event)
+        }
+    }
+
+    /// Only the network facts: addresses, destination port, HTTP status
+    /// and whether the connection was established. What the flow and web
+    /// request finders read from every connection record and web log line.
+    pub fn network(event: &Event) -> Self {
+        let ip = |name: &str| {
+            event
+                .normalized(name)
+                .and_then(Value::as_str)
+                .and_then(|t| t.parse().ok())
+        };
+        let number = |name: &str| event.normalized(name).and_then(Value::as_i64);
+        EventFacts {
+            src_ip: ip("src_endpoint.ip"),
+            dst_ip: ip("dst_endpoint.ip"),
+            dst_port: number("dst_endpoint.port").and_then(|p| u16::try_from(p).ok()),
+            http_status: number("http_response.code").and_then(|c| u16::try_from(c).ok()),
+            answered: answered(event),
+            ..EventFacts::default()
         }
     }
 }

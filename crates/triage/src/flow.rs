@@ -48,7 +48,7 @@ pub fn flow(event: &Event) -> Option<Flow> {
         return None;
     }
     let time = event.time?.as_millisecond();
-    let facts = EventFacts::of(event);
+    let facts = EventFacts::network(event);
     let host = event
         .normalized("dst_endpoint.hostname")
         .or_else(|| {
@@ -91,7 +91,7 @@ pub fn web_request(event: &Event) -> Option<WebRequest> {
     if event.logsource.category.as_deref() != Some("webserver") || is_proxy_request(event) {
         return None;
     }
-    let facts = EventFacts::of(event);
+    let facts = EventFacts::network(event);
     let path = event
         .normalized("http_request.url.path")
         .and_then(Value::as_str)
