@@ -78,6 +78,11 @@ impl Fields {
         }
     }
 
+    /// The name and value of the field at `index` (in decoding order).
+    pub fn at(&self, index: usize) -> Option<(&str, &Value)> {
+        self.entries.get(index).map(|(n, v)| (n.as_str(), v))
+    }
+
     /// The fields in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.entries.iter().map(|(n, v)| (n.as_str(), v))

@@ -32,6 +32,7 @@ mod detection;
 mod event;
 mod fields;
 mod level;
+pub mod names;
 pub mod time;
 mod value;
 

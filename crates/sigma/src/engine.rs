@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
+use gsoc_event::names::{NameMeanings, Names, Numbered};
 use gsoc_event::{Detection, DetectionKind, Event, Fields, Level, RuleInfo, Value};
 use rustc_hash::{FxHashMap, FxHasher};
 
@@ -14,7 +15,7 @@ use crate::eval::{Eval, Matched, Prepared};
 use crate::index::{self, Candidate, ClassIndex, FieldIndex, RuleView};
 use crate::mapping::{EventClass, Mapping};
 use crate::parallel;
-use crate::program::{ANY_FIELD, Program};
+use crate::program::{ANY_FIELD, FieldId, Program};
 use crate::rule::{Correlation, Filter, LogSourceSpec, Rule};
 use crate::ruleset::{Reject, RuleSet};
 
@@ -370,6 +371,8 @@ impl Engine {
         Session {
             engine: self,
             prepared: Prepared::default(),
+            names: Names::new(),
+            meanings: NameMeanings::default(),
             cache: FxHashMap::default(),
             marks: Vec::new(),
             generation: 0,
@@ -569,6 +572,10 @@ fn key_hash(event: &Event) -> u64 {
 pub struct Session<'e> {
     engine: &'e Engine,
     prepared: Prepared,
+    /// Numbers field names for [`detect`](Self::detect).
+    names: Names,
+    /// The rules' field id for each numbered name.
+    meanings: NameMeanings<Option<FieldId>>,
     cache: FxHashMap<u64, (ClassKey, Arc<ClassIndex>)>,
     marks: Vec<u32>,
     generation: u32,
@@ -579,10 +586,29 @@ pub struct Session<'e> {
 impl Session<'_> {
     /// Matches one event against every rule whose log source covers it and
     /// hands each detection to `sink`. Returns the number of detections.
-    pub fn detect(&mut self, event: &Event, mut sink: impl FnMut(Detection)) -> usize {
+    pub fn detect(&mut self, event: &Event, sink: impl FnMut(Detection)) -> usize {
+        let mut names = std::mem::take(&mut self.names);
+        let emitted = self.detect_numbered(event, names.number(&event.fields), sink);
+        self.names = names;
+        emitted
+    }
+
+    /// [`detect`](Self::detect) for an event whose field names are already
+    /// numbered (by a table shared with the other matchers of this thread).
+    pub fn detect_numbered(
+        &mut self,
+        event: &Event,
+        numbered: Numbered<'_>,
+        mut sink: impl FnMut(Detection),
+    ) -> usize {
         let index = self.index_for(event);
-        self.prepared
-            .load(event, &self.engine.fields, index.needs_all_values);
+        self.prepared.load(
+            event,
+            numbered,
+            &mut self.meanings,
+            &self.engine.fields,
+            index.needs_all_values,
+        );
         self.collect_hits(&index);
         let eval = Eval::new(&self.prepared, event);
         let mut emitted = 0;

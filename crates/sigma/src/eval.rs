@@ -1,5 +1,6 @@
 //! Matching compiled programs against one event.
 
+use gsoc_event::names::{NameMeanings, Numbered};
 use gsoc_event::{Event, Value};
 
 use crate::compile::FieldTable;
@@ -35,8 +36,16 @@ pub(crate) struct Prepared {
 
 impl Prepared {
     /// Loads an event; `all` also loads the fields no rule names, for
-    /// keyword search.
-    pub(crate) fn load(&mut self, event: &Event, table: &FieldTable, all: bool) {
+    /// keyword search. Field names are read through `meanings` (the ids of `numbered`,
+    /// worked out with `table` the first time each is seen).
+    pub(crate) fn load(
+        &mut self,
+        event: &Event,
+        numbered: Numbered<'_>,
+        meanings: &mut NameMeanings<Option<FieldId>>,
+        table: &FieldTable,
+        all: bool,
+    ) {
         if self.stamp.len() < table.len() {
             self.stamp.resize(table.len(), 0);
             self.range.resize(table.len(), (0, 0));
@@ -51,8 +60,10 @@ impl Prepared {
         self.lower.clear();
         self.present.clear();
         self.all = all;
-        for (name, value) in event.fields.iter() {
-            let Some(id) = table.lookup(name, &mut self.name_scratch) else {
+        meanings.use_table(numbered);
+        let mut scratch = std::mem::take(&mut self.name_scratch);
+        for (&number, (name, value)) in numbered.ids().iter().zip(event.fields.iter()) {
+            let Some(id) = meanings.get(number, || table.lookup(name, &mut scratch)) else {
                 if all {
                     self.push_value(value);
                 }
@@ -71,6 +82,7 @@ impl Prepared {
             self.range[slot] = (start, self.vals.len() as u32);
             self.present.push(id);
         }
+        self.name_scratch = scratch;
     }
 
     fn push_value(&mut self, value: &Value) {

@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
+use gsoc_event::names::{NameMeanings, Names, Numbered};
 use gsoc_event::{
     Detection, DetectionKind, Event, Fields, IndicatorInfo, Level, Normalization, RuleInfo, Value,
 };
@@ -35,9 +36,8 @@ pub(super) fn parse_ip(text: &str) -> Option<IpAddr> {
         return Some(IpAddr::V4(v4));
     }
     let text = text.trim().trim_start_matches('[').trim_end_matches(']');
-    let first = *text.as_bytes().first()?;
-    if !(first.is_ascii_hexdigit() || first == b':') {
-        return None;
+    if !text.contains(':') {
+        return dotted_quad(text.as_bytes()).map(IpAddr::V4);
     }
     match text.parse::<IpAddr>().ok()? {
         IpAddr::V6(v6) => Some(v6.to_ipv4_mapped().map_or(IpAddr::V6(v6), IpAddr::V4)),
@@ -51,24 +51,30 @@ pub(super) fn parse_ip(text: &str) -> Option<IpAddr> {
 /// leading zeros, spaces) returns `None` and goes to std's parser, so what
 /// is accepted stays exactly what std accepts.
 fn dotted_quad(bytes: &[u8]) -> Option<Ipv4Addr> {
+    if !(7..=15).contains(&bytes.len()) {
+        return None;
+    }
     let mut octets = [0u8; 4];
-    let mut parts = bytes.split(|&b| b == b'.');
-    for octet in &mut octets {
-        let part = parts.next()?;
-        let leading_zero = part.len() > 1 && part[0] == b'0';
-        if part.is_empty() || part.len() > 3 || leading_zero {
-            return None;
-        }
-        let mut value = 0u16;
-        for &b in part {
-            if !b.is_ascii_digit() {
+    let (mut octet, mut value, mut digits) = (0, 0u16, 0);
+    for &b in bytes {
+        if b == b'.' {
+            if digits == 0 || octet == 3 {
                 return None;
             }
+            octets[octet] = u8::try_from(value).ok()?;
+            (octet, value, digits) = (octet + 1, 0, 0);
+        } else if b.is_ascii_digit() && digits < 3 && !(digits == 1 && value == 0) {
             value = value * 10 + u16::from(b - b'0');
+            digits += 1;
+        } else {
+            return None;
         }
-        *octet = u8::try_from(value).ok()?;
     }
-    parts.next().is_none().then_some(Ipv4Addr::from(octets))
+    if octet != 3 || digits == 0 {
+        return None;
+    }
+    octets[3] = u8::try_from(value).ok()?;
+    Some(Ipv4Addr::from(octets))
 }
 
 /// What an event field holds, for indicators.
@@ -163,6 +169,9 @@ const ECS_PROBES: &[(&str, Probe, Role)] = &[
 struct Plan {
     anchors: FieldSet,
     conditions: FieldSet,
+    /// Where each numbered field name is among the anchors
+    /// ([`NOT_READ`] when it is not one).
+    meanings: NameMeanings<u16>,
 }
 
 /// Field names with what they hold, sorted by length, and where each
@@ -189,15 +198,59 @@ impl FieldSet {
         FieldSet { fields, by_length }
     }
 
-    /// What a field of an event holds, when the set reads it.
-    fn get(&self, name: &str) -> Option<(Probe, Role, &'static str)> {
+    /// Where a field name is in the set.
+    fn position(&self, name: &str) -> Option<usize> {
         let &(start, end) = self.by_length.get(name.len())?;
-        self.fields[start as usize..end as usize]
+        let (start, end) = (start as usize, end as usize);
+        self.fields[start..end]
             .iter()
-            .find(|(_, _, n)| *n == name)
-            .copied()
+            .position(|(_, _, n)| *n == name)
+            .map(|at| start + at)
+    }
+
+    /// The fields of an event the set reads: each one's place in the event
+    /// and what it holds.
+    fn picks(&self, event: &Event) -> Picks {
+        let mut picks = Picks::new();
+        for (i, (name, _)) in event.fields.iter().enumerate() {
+            if let Some(at) = self.position(name) {
+                picks.push((i, self.fields[at]));
+            }
+        }
+        picks
     }
 }
+
+/// What [`Plan::meanings`] holds for a name the plan does not read.
+const NOT_READ: u16 = u16::MAX;
+
+impl Plan {
+    /// [`FieldSet::picks`] of the anchors, reading each field's name by
+    /// its number.
+    fn anchor_picks(&mut self, event: &Event, numbered: Numbered<'_>) -> Picks {
+        let Plan {
+            anchors, meanings, ..
+        } = self;
+        meanings.use_table(numbered);
+        let mut picks = Picks::new();
+        for (i, &id) in numbered.ids().iter().enumerate() {
+            let at = meanings.get(id, || {
+                event
+                    .fields
+                    .at(i)
+                    .and_then(|(name, _)| anchors.position(name))
+                    .map_or(NOT_READ, |at| at as u16)
+            });
+            if at != NOT_READ {
+                picks.push((i, anchors.fields[at as usize]));
+            }
+        }
+        picks
+    }
+}
+
+/// Fields to read: each one's place in the event and what it holds.
+type Picks = SmallVec<[(usize, (Probe, Role, &'static str)); 8]>;
 
 /// The values of one event, mostly few enough to stay on the stack.
 type Observations<'e> = SmallVec<[Observation<'e>; 8]>;
@@ -221,6 +274,7 @@ fn plan_for(table: Normalization, matcher: &Matcher) -> Plan {
     Plan {
         anchors: FieldSet::new(anchors),
         conditions: FieldSet::new(conditions),
+        meanings: NameMeanings::default(),
     }
 }
 
@@ -272,6 +326,8 @@ struct Observation<'e> {
 pub struct Session<'m> {
     matcher: &'m Matcher,
     plans: Vec<(usize, Plan)>,
+    /// Numbers field names for [`detect`](Self::detect).
+    names: Names,
     described: FxHashMap<u32, (Arc<RuleInfo>, Arc<IndicatorInfo>)>,
     now: Timestamp,
 }
@@ -282,6 +338,7 @@ impl Matcher {
         Session {
             matcher: self,
             plans: Vec::new(),
+            names: Names::new(),
             described: FxHashMap::default(),
             now: Timestamp::now(),
         }
@@ -298,20 +355,41 @@ impl<'m> Session<'m> {
         if self.matcher.is_empty() {
             return;
         }
+        let mut names = std::mem::take(&mut self.names);
+        self.detect_numbered(event, names.number(&event.fields), emit);
+        self.names = names;
+    }
+
+    /// [`detect`](Self::detect) for an event whose field names are already
+    /// numbered (by a table shared with the other matchers of this thread).
+    pub fn detect_numbered(
+        &mut self,
+        event: &Event,
+        numbered: Numbered<'_>,
+        emit: &mut dyn FnMut(Detection),
+    ) {
+        if self.matcher.is_empty() {
+            return;
+        }
         let plan = self.plan(event.normalization);
-        let plan = &self.plans[plan].1;
-        let observations = observe_fields(event, &plan.anchors);
+        let picks = self.plans[plan].1.anchor_picks(event, numbered);
+        if picks.is_empty() {
+            return;
+        }
+        let observations = observe_fields(event, &picks);
         if observations.is_empty() {
             return;
         }
+        let plan = &self.plans[plan].1;
         let time = event.time.unwrap_or(self.now);
         let mut conditions: Option<Observations<'_>> = None;
         let mut hits: Vec<(u32, usize)> = Vec::new();
         for (i, observation) in observations.iter().enumerate() {
             self.find(observation, &mut |posting| {
                 let mut narrowing = |wanted: &Observable| {
-                    let found =
-                        conditions.get_or_insert_with(|| observe_fields(event, &plan.conditions));
+                    let found = conditions.get_or_insert_with(|| {
+                        observe_fields(event, &plan.conditions.picks(event))
+                    });
                     satisfied(wanted, found)
                 };
                 if !hits.iter().any(|(e, _)| *e == posting.entry)
@@ -417,13 +495,13 @@ impl<'m> Session<'m> {
     }
 }
 
-/// The values an event carries in the given fields.
-fn observe_fields<'e>(event: &'e Event, fields: &FieldSet) -> Observations<'e> {
+/// The values an event carries in the fields picked.
+fn observe_fields<'e>(event: &'e Event, picks: &Picks) -> Observations<'e> {
     let mut out = Observations::new();
     let mut url_host: Option<&'e str> = None;
     let mut url_paths: Vec<(&'static str, &'e str)> = Vec::new();
-    for (name, value) in event.fields.iter() {
-        let Some((probe, role, field)) = fields.get(name) else {
+    for &(i, (probe, role, field)) in picks {
+        let Some((_, value)) = event.fields.at(i) else {
             continue;
         };
         if probe == Probe::Port {

@@ -194,6 +194,16 @@ fn addresses_parse_as_std_parses_them() {
         "::ffff:10.1.2.3",
         "[2001:db8::1]",
         "example.org",
+        "1.2.3.",
+        ".1.2.3",
+        "1.2.3.4x",
+        "1234.1.1.1",
+        "1.2.3.00",
+        "10.0.0.10",
+        "100.200.250.255",
+        " 1.2.3.4",
+        "beef::1",
+        "deadbeef.example",
     ] {
         let expected = text
             .trim()
