@@ -137,6 +137,34 @@ impl<T: Copy> NameMeanings<T> {
     }
 }
 
+/// What a matcher made of the last layout it saw (the numbers of an
+/// event's names, in order): consecutive events of one log mostly share
+/// their layout, and comparing numbers costs less than reading each name's
+/// meaning again.
+#[derive(Debug, Clone, Default)]
+pub struct LastLayout<T> {
+    table: u64,
+    ids: Vec<NameId>,
+    made: T,
+}
+
+impl<T> LastLayout<T> {
+    /// What was made of this event's layout: kept from the last event when
+    /// the layouts are the same, else made by `make` (and kept, unless the
+    /// layout holds a name beyond the table's capacity).
+    pub fn get_or(&mut self, numbered: Numbered<'_>, make: impl FnOnce() -> T) -> &T {
+        if self.table != numbered.table || self.ids != numbered.ids {
+            self.made = make();
+            self.table = numbered.table;
+            self.ids.clear();
+            if !numbered.ids.contains(&UNNUMBERED) {
+                self.ids.extend_from_slice(numbered.ids);
+            }
+        }
+        &self.made
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -181,6 +209,28 @@ mod tests {
     }
 
     #[test]
+    fn a_layout_is_worked_out_again_only_when_it_changes() {
+        let mut names = Names::new();
+        let mut last = LastLayout::default();
+        let mut made = 0;
+        for layout in [
+            &["a", "b"][..],
+            &["a", "b"],
+            &["b", "a"],
+            &["b", "a"],
+            &["a", "b"],
+        ] {
+            let numbered = names.number(&fields(layout));
+            let got = *last.get_or(numbered, || {
+                made += 1;
+                layout[0]
+            });
+            assert_eq!(got, layout[0]);
+        }
+        assert_eq!(made, 3);
+    }
+
+    #[test]
     fn names_beyond_the_capacity_are_worked_out_each_time() {
         let mut names = Names::new();
         for n in 0..CAPACITY {
@@ -192,5 +242,8 @@ mod tests {
         meanings.use_table(numbered);
         assert_eq!(meanings.get(UNNUMBERED, || 1), 1);
         assert_eq!(meanings.get(UNNUMBERED, || 2), 2);
+        let mut last = LastLayout::default();
+        assert_eq!(*last.get_or(numbered, || 1), 1);
+        assert_eq!(*last.get_or(numbered, || 2), 2);
     }
 }

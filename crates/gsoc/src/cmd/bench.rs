@@ -325,7 +325,7 @@ pub(crate) fn print_rows(rows: &[Row], format: OutputFormat) -> Result<()> {
             r.seconds,
             r.events_per_second,
             r.peak_memory_mb,
-            r.ratio.map_or("-".to_owned(), |x| format!("{x:.1}x"))
+            r.ratio.map_or("-".to_owned(), |x| format!("{x:.2}x"))
         )?;
     }
     Ok(())

@@ -14,10 +14,13 @@ use std::time::Instant;
 use anyhow::{Context, Result, bail};
 use gsoc_intel::{ImportOptions, Item, Kind, MatcherBuilder, import_paths, normalize};
 
+use clap::Parser;
+
 use super::bench::{
     Measured, Row, gsoc_detect, median_of_three, repeat_corpus, row, time_process,
     time_process_logging,
 };
+use super::detect;
 
 /// Runs the suite.
 pub fn run(shared: &Path, indicators: usize) -> Result<Vec<Row>> {
@@ -44,6 +47,11 @@ pub fn run(shared: &Path, indicators: usize) -> Result<Vec<Row>> {
     }
     // In this process, after the child processes: a forked child's peak
     // memory counts the pages it shares with a large parent.
+    let million = load_matcher(&trails);
+    for (label, inputs, _) in &corpora {
+        rows.extend(interleaved_rows(label, inputs, &million)?);
+    }
+    drop(million);
     rows.push(lookup_row(&trails)?);
     let mut baseline = hash_set_row(&trails)?;
     baseline.baseline = Some("exact lookups only".into());
@@ -151,6 +159,99 @@ fn load_rows(me: &Path, trails: &Path, work: &Path, values: u64) -> Result<Vec<R
     let mut store_row = row("load them from the store", "gsoc", 1, values, &stored, None);
     store_row.baseline = Some("indicators per second".into());
     Ok(vec![start, load, import_row, store_row])
+}
+
+/// The scan `gsoc detect` runs (decoding, every default rule, the
+/// indicators) timed in this process, batch by batch: each batch once with
+/// no indicators and once with the million, alternating which goes first.
+/// Both halves meet the machine in the same state within milliseconds, so
+/// what its neighbours do cancels out of the ratio, which runs of separate
+/// processes seconds apart cannot promise. The ratio is the median pair's
+/// (each batch is 512 records; whichever runs second in a pair gains a
+/// little from the first, which the alternation evens out).
+fn interleaved_rows(
+    label: &str,
+    inputs: &[PathBuf],
+    million: &gsoc_intel::Matcher,
+) -> Result<Vec<Row>> {
+    let cli = crate::cli::Cli::try_parse_from(["gsoc", "detect", "--no-stored-intel", "-"])?;
+    let crate::cli::Command::Detect(args) = cli.command else {
+        bail!("the detect arguments did not parse as detect");
+    };
+    let engine = detect::compile_rules(&args)?;
+    let none = MatcherBuilder::new().build();
+    let mut plain = detect::Matchers::new(&engine, &none);
+    let mut loaded = detect::Matchers::new(&engine, million);
+    let (inputs, _) = gsoc_decode::expand(inputs);
+    let time = |matchers: &mut detect::Matchers<'_>, batch| {
+        let started = Instant::now();
+        let (events, found) = detect::detect_batch(matchers, batch, Default::default()).counts();
+        (started.elapsed(), events, found)
+    };
+    let mut totals = [(std::time::Duration::ZERO, 0u64, 0usize); 2];
+    let mut speed_ratios = Vec::new();
+    let pairs = inputs
+        .chunks(1)
+        .flat_map(|input| batches(input).into_iter().zip(batches(input)));
+    for (n, (a, b)) in pairs.enumerate() {
+        let order: [(usize, gsoc_decode::Batch); 2] = if n % 2 == 0 {
+            [(0, a), (1, b)]
+        } else {
+            [(1, b), (0, a)]
+        };
+        let mut pair = [std::time::Duration::ZERO; 2];
+        for (which, batch) in order {
+            let matchers = if which == 0 { &mut plain } else { &mut loaded };
+            let (elapsed, events, found) = time(matchers, batch);
+            let total = &mut totals[which];
+            (total.0, total.1, total.2) = (total.0 + elapsed, total.1 + events, total.2 + found);
+            pair[which] = elapsed;
+        }
+        speed_ratios.push(pair[0].as_secs_f64() / pair[1].as_secs_f64().max(1e-9));
+    }
+    let [(without, events, found_without), (with, _, found_with)] = totals;
+    eprintln!(
+        "gsoc bench: {label}, in process: {found_without} detections without indicators, {found_with} with"
+    );
+    let scan = |what: &str, elapsed| {
+        let measured = Measured {
+            elapsed,
+            peak_kb: 0,
+        };
+        row(
+            &format!("{label}, scan in process, {what}"),
+            "gsoc",
+            1,
+            events,
+            &measured,
+            None,
+        )
+    };
+    let mut base = scan("no indicators", without);
+    base.baseline = Some("events/s, decoding and all rules".into());
+    let mut loaded_row = scan("1M indicators", with);
+    speed_ratios.sort_by(f64::total_cmp);
+    loaded_row.ratio = speed_ratios.get(speed_ratios.len() / 2).copied();
+    loaded_row.baseline = Some(format!(
+        "the same batches without indicators: median of {} interleaved pairs",
+        speed_ratios.len()
+    ));
+    Ok(vec![base, loaded_row])
+}
+
+/// Every batch of the inputs, read ahead (one input at a time, so that
+/// memory holds two copies of one file, not of the corpus).
+fn batches(inputs: &[gsoc_decode::Input]) -> Vec<gsoc_decode::Batch> {
+    let mut out = Vec::new();
+    for input in inputs {
+        gsoc_decode::read_input(input, &gsoc_decode::Options::default(), &mut |chunk| {
+            if let gsoc_decode::Chunk::Batch(batch) = chunk {
+                out.push(batch);
+            }
+            true
+        });
+    }
+    out
 }
 
 /// The queries: half present (names under listed domains, listed and

@@ -517,6 +517,21 @@ impl Matcher {
         }
     }
 
+    /// Whether any indicator is found under an address (or a network
+    /// holding it).
+    pub(super) fn lists_ip(&self, ip: IpAddr) -> bool {
+        let mut found = false;
+        self.postings_for_ip(ip, &mut |_| found = true);
+        found
+    }
+
+    /// Whether any indicator is found under a domain or one of its parents.
+    pub(super) fn lists_domain(&self, name: &str) -> bool {
+        let mut found = false;
+        self.postings_for_domain(name, &mut |_| found = true);
+        found
+    }
+
     /// Looks a value up the way events are: an address also in the
     /// networks that cover it, a domain also by its parents. Calls `found`
     /// with every indicator meant for detection that it hits (without

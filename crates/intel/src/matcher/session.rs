@@ -5,7 +5,7 @@ use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 
-use gsoc_event::names::{NameMeanings, Names, Numbered};
+use gsoc_event::names::{LastLayout, NameMeanings, Names, Numbered};
 use gsoc_event::{
     Detection, DetectionKind, Event, Fields, IndicatorInfo, Level, Normalization, RuleInfo, Value,
 };
@@ -15,6 +15,7 @@ use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 
 use super::index::{Matcher, Posting};
+use super::screen::Screen;
 use crate::model::{Kind, Observable, Role};
 use crate::normalize;
 
@@ -50,7 +51,7 @@ pub(super) fn parse_ip(text: &str) -> Option<IpAddr> {
 /// general address parser costs several times more; anything else (IPv6,
 /// leading zeros, spaces) returns `None` and goes to std's parser, so what
 /// is accepted stays exactly what std accepts.
-fn dotted_quad(bytes: &[u8]) -> Option<Ipv4Addr> {
+pub(super) fn dotted_quad(bytes: &[u8]) -> Option<Ipv4Addr> {
     if !(7..=15).contains(&bytes.len()) {
         return None;
     }
@@ -79,7 +80,7 @@ fn dotted_quad(bytes: &[u8]) -> Option<Ipv4Addr> {
 
 /// What an event field holds, for indicators.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Probe {
+pub(super) enum Probe {
     /// An IP address.
     Ip,
     /// A port.
@@ -172,6 +173,8 @@ struct Plan {
     /// Where each numbered field name is among the anchors
     /// ([`NOT_READ`] when it is not one).
     meanings: NameMeanings<u16>,
+    /// The anchors picked from the last layout.
+    layout: LastLayout<Picks>,
 }
 
 /// Field names with what they hold, sorted by length, and where each
@@ -226,31 +229,46 @@ const NOT_READ: u16 = u16::MAX;
 
 impl Plan {
     /// [`FieldSet::picks`] of the anchors, reading each field's name by
-    /// its number.
-    fn anchor_picks(&mut self, event: &Event, numbered: Numbered<'_>) -> Picks {
+    /// its number (or, for the layout of the last event, kept).
+    fn anchor_picks(&mut self, event: &Event, numbered: Numbered<'_>) -> &Picks {
         let Plan {
-            anchors, meanings, ..
+            anchors,
+            meanings,
+            layout,
+            ..
         } = self;
-        meanings.use_table(numbered);
-        let mut picks = Picks::new();
-        for (i, &id) in numbered.ids().iter().enumerate() {
-            let at = meanings.get(id, || {
-                event
-                    .fields
-                    .at(i)
-                    .and_then(|(name, _)| anchors.position(name))
-                    .map_or(NOT_READ, |at| at as u16)
-            });
-            if at != NOT_READ {
-                picks.push((i, anchors.fields[at as usize]));
-            }
-        }
-        picks
+        layout.get_or(numbered, || {
+            picks_by_number(anchors, meanings, event, numbered)
+        })
     }
 }
 
+/// [`FieldSet::picks`], reading each field's name by its number.
+fn picks_by_number(
+    anchors: &FieldSet,
+    meanings: &mut NameMeanings<u16>,
+    event: &Event,
+    numbered: Numbered<'_>,
+) -> Picks {
+    meanings.use_table(numbered);
+    let mut picks = Picks::new();
+    for (i, &id) in numbered.ids().iter().enumerate() {
+        let at = meanings.get(id, || {
+            event
+                .fields
+                .at(i)
+                .and_then(|(name, _)| anchors.position(name))
+                .map_or(NOT_READ, |at| at as u16)
+        });
+        if at != NOT_READ {
+            picks.push((i, anchors.fields[at as usize]));
+        }
+    }
+    picks
+}
+
 /// Fields to read: each one's place in the event and what it holds.
-type Picks = SmallVec<[(usize, (Probe, Role, &'static str)); 8]>;
+pub(super) type Picks = SmallVec<[(usize, (Probe, Role, &'static str)); 8]>;
 
 /// The values of one event, mostly few enough to stay on the stack.
 type Observations<'e> = SmallVec<[Observation<'e>; 8]>;
@@ -275,6 +293,7 @@ fn plan_for(table: Normalization, matcher: &Matcher) -> Plan {
         anchors: FieldSet::new(anchors),
         conditions: FieldSet::new(conditions),
         meanings: NameMeanings::default(),
+        layout: LastLayout::default(),
     }
 }
 
@@ -328,6 +347,8 @@ pub struct Session<'m> {
     plans: Vec<(usize, Plan)>,
     /// Numbers field names for [`detect`](Self::detect).
     names: Names,
+    /// Turns away most events before their values are gathered.
+    screen: Screen,
     described: FxHashMap<u32, (Arc<RuleInfo>, Arc<IndicatorInfo>)>,
     now: Timestamp,
 }
@@ -339,6 +360,7 @@ impl Matcher {
             matcher: self,
             plans: Vec::new(),
             names: Names::new(),
+            screen: Screen::default(),
             described: FxHashMap::default(),
             now: Timestamp::now(),
         }
@@ -373,9 +395,10 @@ impl<'m> Session<'m> {
         }
         let plan = self.plan(event.normalization);
         let picks = self.plans[plan].1.anchor_picks(event, numbered);
-        if picks.is_empty() {
+        if picks.is_empty() || !self.screen.passes(self.matcher, event, picks) {
             return;
         }
+        let picks = picks.clone();
         let observations = observe_fields(event, &picks);
         if observations.is_empty() {
             return;
@@ -585,7 +608,7 @@ fn equal(wanted: &Observable, found: &Observation<'_>) -> bool {
 
 /// Calls `f` with each text a field holds: a string, or each string of a
 /// list.
-fn for_each_text<'e>(value: &'e Value, f: &mut dyn FnMut(&'e str)) {
+pub(super) fn for_each_text<'e>(value: &'e Value, f: &mut dyn FnMut(&'e str)) {
     match value {
         Value::Str(s) => f(s),
         Value::List(items) => items.iter().for_each(|item| for_each_text(item, f)),
@@ -686,25 +709,41 @@ fn ip_observation<'e>(
 
 /// A host name or an address literal (a Host header, a DNS answer).
 fn observe_host<'e>(text: &'e str, role: Role, field: &'static str, out: &mut Observations<'e>) {
-    if let Some(v4) = dotted_quad(text.as_bytes()) {
-        out.push(ip_observation(IpAddr::V4(v4), role, field, text));
-        return;
-    }
-    let host = without_port(text);
-    if let Some(ip) = parse_ip(host) {
-        out.push(ip_observation(ip, role, field, text));
-    } else if let Some(name) = lower(host.trim_end_matches('.'))
-        && name.contains('.')
-    {
-        out.push(Observation {
+    match host_of(text) {
+        Some(Host::Ip(ip)) => out.push(ip_observation(ip, role, field, text)),
+        Some(Host::Name(name)) => out.push(Observation {
             kind: Kind::Domain,
             role,
             field,
             value: name,
             ip: None,
             port: None,
-        });
+        }),
+        None => {}
     }
+}
+
+/// What a host field holds.
+pub(super) enum Host<'e> {
+    /// An address.
+    Ip(IpAddr),
+    /// A domain name, in lower case, without a trailing dot.
+    Name(Cow<'e, str>),
+}
+
+/// Reads a host field: an address (a Host header's port dropped) or a name
+/// with at least one dot.
+pub(super) fn host_of(text: &str) -> Option<Host<'_>> {
+    if let Some(v4) = dotted_quad(text.as_bytes()) {
+        return Some(Host::Ip(IpAddr::V4(v4)));
+    }
+    let host = without_port(text);
+    if let Some(ip) = parse_ip(host) {
+        return Some(Host::Ip(ip));
+    }
+    lower(host.trim_end_matches('.'))
+        .filter(|name| name.contains('.'))
+        .map(Host::Name)
 }
 
 /// A host without the `:port` a Host header may end in (an IPv6 literal,
