@@ -220,3 +220,31 @@ fn addresses_parse_as_std_parses_them() {
         assert_eq!(super::parse_ip(text), expected, "{text}");
     }
 }
+
+#[test]
+fn values_the_screen_has_seen_clear_do_not_hide_listed_ones() {
+    let dns = "#separator \\x09\n#fields\tts\tuid\tid.orig_h\tid.resp_h\tquery\tanswers\n\
+        1.0\tC1\t10.0.0.5\t10.0.0.53\twww.example.org\t93.184.216.34\n\
+        2.0\tC2\t10.0.0.5\t10.0.0.53\tcdn.evil.example\t198.51.100.7\n\
+        3.0\tC3\t10.0.0.5\t10.0.0.53\twww.example.org\t93.184.216.34\n\
+        4.0\tC4\t10.0.0.5\t10.0.0.53\tWWW.Evil.Example.\t93.184.216.34\n\
+        5.0\tC5\t198.51.100.7\t10.0.0.53\twww.example.org\t93.184.216.34\n";
+    let events = events("dns.log", dns);
+    assert_eq!(events.len(), 5);
+    let m = matcher(vec![
+        ind(Kind::Domain, "evil.example"),
+        ind(Kind::Ipv4, "198.51.100.7"),
+    ]);
+    let mut found = hits(&m, &events);
+    found.iter_mut().for_each(|values| values.sort());
+    assert_eq!(
+        found,
+        [
+            vec![],
+            vec!["198.51.100.7".to_owned(), "evil.example".to_owned()],
+            vec![],
+            vec!["evil.example".to_owned()],
+            vec!["198.51.100.7".to_owned()],
+        ]
+    );
+}
