@@ -144,7 +144,8 @@ impl<T: Copy> NameMeanings<T> {
 #[derive(Debug, Clone, Default)]
 pub struct LastLayout<T> {
     table: u64,
-    ids: Vec<NameId>,
+    /// The layout `made` is for; `None` when it was not kept.
+    ids: Option<Vec<NameId>>,
     made: T,
 }
 
@@ -153,12 +154,15 @@ impl<T> LastLayout<T> {
     /// the layouts are the same, else made by `make` (and kept, unless the
     /// layout holds a name beyond the table's capacity).
     pub fn get_or(&mut self, numbered: Numbered<'_>, make: impl FnOnce() -> T) -> &T {
-        if self.table != numbered.table || self.ids != numbered.ids {
+        let same = self.table == numbered.table && self.ids.as_deref() == Some(numbered.ids);
+        if !same {
             self.made = make();
             self.table = numbered.table;
-            self.ids.clear();
-            if !numbered.ids.contains(&UNNUMBERED) {
-                self.ids.extend_from_slice(numbered.ids);
+            let ids = self.ids.get_or_insert_with(Vec::new);
+            ids.clear();
+            ids.extend_from_slice(numbered.ids);
+            if numbered.ids.contains(&UNNUMBERED) {
+                self.ids = None;
             }
         }
         &self.made
@@ -245,5 +249,7 @@ mod tests {
         let mut last = LastLayout::default();
         assert_eq!(*last.get_or(numbered, || 1), 1);
         assert_eq!(*last.get_or(numbered, || 2), 2);
+        let no_fields = names.number(&Fields::new());
+        assert_eq!(*last.get_or(no_fields, || 3), 3);
     }
 }
