@@ -191,7 +191,7 @@ fn interleaved_rows(
     let mut totals = [(std::time::Duration::ZERO, 0u64, 0usize); 2];
     let mut speed_ratios = Vec::new();
     let pairs = inputs
-        .chunks(1)
+        .iter()
         .flat_map(|input| batches(input).into_iter().zip(batches(input)));
     for (n, (a, b)) in pairs.enumerate() {
         let order: [(usize, gsoc_decode::Batch); 2] = if n % 2 == 0 {
@@ -239,18 +239,16 @@ fn interleaved_rows(
     Ok(vec![base, loaded_row])
 }
 
-/// Every batch of the inputs, read ahead (one input at a time, so that
+/// Every batch of one input, read ahead (one input at a time, so that
 /// memory holds two copies of one file, not of the corpus).
-fn batches(inputs: &[gsoc_decode::Input]) -> Vec<gsoc_decode::Batch> {
+fn batches(input: &gsoc_decode::Input) -> Vec<gsoc_decode::Batch> {
     let mut out = Vec::new();
-    for input in inputs {
-        gsoc_decode::read_input(input, &gsoc_decode::Options::default(), &mut |chunk| {
-            if let gsoc_decode::Chunk::Batch(batch) = chunk {
-                out.push(batch);
-            }
-            true
-        });
-    }
+    gsoc_decode::read_input(input, &gsoc_decode::Options::default(), &mut |chunk| {
+        if let gsoc_decode::Chunk::Batch(batch) = chunk {
+            out.push(batch);
+        }
+        true
+    });
     out
 }
 

@@ -5,11 +5,11 @@
 
 use std::hash::BuildHasher;
 
-use gsoc_event::{Event, Value};
+use gsoc_event::Event;
 use rustc_hash::FxBuildHasher;
 
 use super::index::Matcher;
-use super::session::{Host, Picks, Probe, dotted_quad, for_each_text, host_of, parse_ip};
+use super::session::{Host, Picks, Probe, for_each_text, host_of, parse_ip};
 
 /// How many texts [`ClearTexts`] remembers (a power of two).
 const CLEAR_SLOTS: usize = 4096;
@@ -41,16 +41,11 @@ impl Screen {
             let Some((_, value)) = event.fields.at(i) else {
                 return false;
             };
-            match value {
-                Value::Str(text) => self.text_passes(matcher, probe, text),
-                value => {
-                    let mut hit = false;
-                    for_each_text(value, &mut |text| {
-                        hit = hit || self.text_passes(matcher, probe, text);
-                    });
-                    hit
-                }
-            }
+            let mut hit = false;
+            for_each_text(value, &mut |text| {
+                hit = hit || self.text_passes(matcher, probe, text);
+            });
+            hit
         })
     }
 
@@ -64,14 +59,14 @@ impl Screen {
         if slot.is_some_and(|slot| self.clear.holds(slot, text, as_host)) {
             return false;
         }
-        let listed = match dotted_quad(text.as_bytes()) {
-            Some(v4) => matcher.lists_ip(v4.into()),
-            None if !as_host => parse_ip(text).is_some_and(|ip| matcher.lists_ip(ip)),
-            None => match host_of(text) {
+        let listed = if as_host {
+            match host_of(text) {
                 Some(Host::Ip(ip)) => matcher.lists_ip(ip),
                 Some(Host::Name(name)) => matcher.lists_domain(&name),
                 None => false,
-            },
+            }
+        } else {
+            parse_ip(text).is_some_and(|ip| matcher.lists_ip(ip))
         };
         if let (false, Some(slot)) = (listed, slot) {
             self.clear.insert(slot, text, as_host);

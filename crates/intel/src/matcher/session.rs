@@ -51,7 +51,7 @@ pub(super) fn parse_ip(text: &str) -> Option<IpAddr> {
 /// general address parser costs several times more; anything else (IPv6,
 /// leading zeros, spaces) returns `None` and goes to std's parser, so what
 /// is accepted stays exactly what std accepts.
-pub(super) fn dotted_quad(bytes: &[u8]) -> Option<Ipv4Addr> {
+fn dotted_quad(bytes: &[u8]) -> Option<Ipv4Addr> {
     if !(7..=15).contains(&bytes.len()) {
         return None;
     }
@@ -607,8 +607,9 @@ fn equal(wanted: &Observable, found: &Observation<'_>) -> bool {
 }
 
 /// Calls `f` with each text a field holds: a string, or each string of a
-/// list.
-pub(super) fn for_each_text<'e>(value: &'e Value, f: &mut dyn FnMut(&'e str)) {
+/// list. Generic, so that the common case (one string) inlines on the
+/// screen's path.
+pub(super) fn for_each_text<'e>(value: &'e Value, f: &mut impl FnMut(&'e str)) {
     match value {
         Value::Str(s) => f(s),
         Value::List(items) => items.iter().for_each(|item| for_each_text(item, f)),
