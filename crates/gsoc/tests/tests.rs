@@ -5,6 +5,7 @@ mod beacons;
 mod cli;
 mod corpora;
 mod correlation;
+mod golden;
 mod intel;
 mod mail;
 mod planting;
