@@ -284,7 +284,9 @@ fn golden_outputs_over_the_shared_corpora() {
     for entry in std::fs::read_dir(&dir).expect("the golden folder") {
         let name = entry.expect("a golden file").file_name();
         let name = name.to_string_lossy();
-        let stem = name.trim_end_matches(".tsv");
+        let Some(stem) = name.strip_suffix(".tsv") else {
+            continue;
+        };
         if !rendered.contains_key(stem) {
             differences.push(format!("{name}: no output of this format any more"));
         }
