@@ -1,16 +1,14 @@
-//! Opening inputs (files, directories, standard input, gzip), recognising
-//! their format from their content, and cutting them into records.
+//! Recognising an opened input's format from its content, and cutting it
+//! into records. Walking folders and opening gzip is `gsoc-input`'s.
 
-use std::fs::File;
-use std::io::{self, BufRead, BufReader, Cursor, Read, Seek};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, BufReader, Read, Seek};
+use std::path::Path;
 use std::sync::Arc;
 
 use evtx::{EvtxParser, ParserSettings};
-use flate2::read::MultiGzDecoder;
 use gsoc_event::Format;
+use gsoc_input::{HEAD_BYTES, Input, Opened, open};
 use serde_json::value::RawValue;
-use walkdir::WalkDir;
 
 use crate::Payload;
 use crate::decoder::Decoder;
@@ -20,88 +18,7 @@ use crate::{
     Batch, Chunk, Frame, Options, Problem, Quarantined, cef, eve, syslog, web, winjson, zeek,
 };
 
-const HEAD_BYTES: usize = 64 * 1024;
-const GZIP_MAGIC: [u8; 2] = [0x1f, 0x8b];
 const EVTX_MAGIC: &[u8] = b"ElfFile\0";
-
-/// One input: a file, or standard input (`-`).
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Input {
-    /// A file.
-    File(PathBuf),
-    /// Standard input.
-    Stdin,
-    /// Bytes already in memory (a message received over the network, a test
-    /// fixture, a fuzzer's input), with the name to report.
-    Memory {
-        /// The name used in reports.
-        name: String,
-        /// The content.
-        bytes: Arc<[u8]>,
-    },
-}
-
-impl Input {
-    /// The name used in reports.
-    pub fn name(&self) -> String {
-        match self {
-            Input::File(p) => p.display().to_string(),
-            Input::Stdin => "-".to_owned(),
-            Input::Memory { name, .. } => name.clone(),
-        }
-    }
-}
-
-/// Expands paths into inputs: directories recursively (sorted), `-` as
-/// standard input. Paths that cannot be read become problems.
-pub fn expand(paths: &[PathBuf]) -> (Vec<Input>, Vec<Problem>) {
-    let mut inputs = Vec::new();
-    let mut problems = Vec::new();
-    for path in paths {
-        if path.as_os_str() == "-" {
-            inputs.push(Input::Stdin);
-            continue;
-        }
-        if !path.exists() {
-            problems.push(Problem {
-                file: Arc::from(path.display().to_string()),
-                message: "no such file or directory".into(),
-            });
-            continue;
-        }
-        let mut files = Vec::new();
-        let walking = path.is_dir();
-        for entry in WalkDir::new(path).follow_links(true).sort_by_file_name() {
-            match entry {
-                Ok(e)
-                    if e.file_type().is_file() && !(walking && is_documentation(e.file_name())) =>
-                {
-                    files.push(Input::File(e.into_path()))
-                }
-                Ok(_) => {}
-                Err(e) => problems.push(Problem {
-                    file: Arc::from(e.path().unwrap_or(path).display().to_string()),
-                    message: e.to_string(),
-                }),
-            }
-        }
-        inputs.extend(files);
-    }
-    (inputs, problems)
-}
-
-/// Whether a file found while walking a folder is documentation rather than
-/// a log (`README*`, `LICENSE*`, `NOTICE*`, `COPYING*`, `*.md`, hidden files).
-/// Files named on the command line are always read.
-fn is_documentation(name: &std::ffi::OsStr) -> bool {
-    let name = name.to_string_lossy();
-    let upper = name.to_ascii_uppercase();
-    name.starts_with('.')
-        || upper.ends_with(".MD")
-        || ["README", "LICENSE", "LICENCE", "NOTICE", "COPYING"]
-            .iter()
-            .any(|p| upper.starts_with(p))
-}
 
 /// Reads one input and hands its records to `sink` in batches, with a
 /// [`Chunk::Start`] first and a [`Chunk::End`] last. File-level problems
@@ -157,55 +74,6 @@ fn read(
     Ok(framer.finish())
 }
 
-struct Opened {
-    head: Vec<u8>,
-    rest: Box<dyn Read + Send>,
-    gzip: bool,
-}
-
-impl Opened {
-    fn into_reader(self) -> impl Read + Send {
-        Cursor::new(self.head).chain(self.rest)
-    }
-}
-
-/// Opens an input for reading, gunzipping it when it is gzip, for callers
-/// that read files of their own kind (indicator feeds, mail) with the same
-/// paths and compression as logs.
-pub fn open_input(input: &Input) -> io::Result<impl Read + Send> {
-    open(input).map(Opened::into_reader)
-}
-
-fn open(input: &Input) -> io::Result<Opened> {
-    let mut raw: Box<dyn Read + Send> = match input {
-        Input::File(path) => Box::new(File::open(path)?),
-        Input::Stdin => Box::new(io::stdin()),
-        Input::Memory { bytes, .. } => Box::new(Cursor::new(Arc::clone(bytes))),
-    };
-    let head = read_head(&mut raw)?;
-    if !head.starts_with(&GZIP_MAGIC) {
-        return Ok(Opened {
-            head,
-            rest: raw,
-            gzip: false,
-        });
-    }
-    let mut gz: Box<dyn Read + Send> = Box::new(MultiGzDecoder::new(Cursor::new(head).chain(raw)));
-    let head = read_head(&mut gz)?;
-    Ok(Opened {
-        head,
-        rest: gz,
-        gzip: true,
-    })
-}
-
-fn read_head(reader: &mut dyn Read) -> io::Result<Vec<u8>> {
-    let mut head = Vec::with_capacity(HEAD_BYTES);
-    reader.take(HEAD_BYTES as u64).read_to_end(&mut head)?;
-    Ok(head)
-}
-
-/// Recognises a format from the first bytes of an input.
 pub(crate) fn sniff(head: &[u8]) -> Result<Format, String> {
     if head.starts_with(EVTX_MAGIC) {
         return Ok(Format::Evtx);
@@ -461,7 +329,7 @@ fn read_json(opened: Opened, framer: &mut Framer<'_>) -> Result<(), String> {
     read_json_documents(opened, framer)
 }
 
-fn read_all(opened: Opened) -> Result<String, String> {
+fn read_whole(opened: Opened) -> Result<String, String> {
     let mut bytes = Vec::new();
     opened
         .into_reader()
@@ -474,7 +342,7 @@ fn read_all(opened: Opened) -> Result<String, String> {
 }
 
 fn read_json_array(opened: Opened, framer: &mut Framer<'_>) -> Result<(), String> {
-    let text = read_all(opened)?;
+    let text = read_whole(opened)?;
     let items: Vec<&RawValue> = serde_json::from_str(text.trim_start_matches('\u{feff}'))
         .map_err(|e| format!("broken JSON array ({e}); no record of this file was read"))?;
     for (i, item) in items.iter().enumerate() {
@@ -489,7 +357,7 @@ fn read_json_array(opened: Opened, framer: &mut Framer<'_>) -> Result<(), String
 /// error loses the boundary between documents, so the rest of the file is
 /// reported as one quarantined record.
 fn read_json_documents(opened: Opened, framer: &mut Framer<'_>) -> Result<(), String> {
-    let text = read_all(opened)?;
+    let text = read_whole(opened)?;
     let text = text.trim_start_matches('\u{feff}');
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
     let mut number = 0;
@@ -606,21 +474,6 @@ pub(crate) fn evtx_frames(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn folders_skip_documentation() {
-        let dir = tempfile::tempdir().expect("temp dir");
-        for name in ["README.md", "LICENSE.OTRF", "notes.md", ".hidden", "a.log"] {
-            std::fs::write(dir.path().join(name), "x").expect("write");
-        }
-        let (inputs, problems) = expand(&[dir.path().to_owned(), dir.path().join("LICENSE.OTRF")]);
-        assert!(problems.is_empty());
-        let names: Vec<String> = inputs
-            .iter()
-            .map(|i| i.name().rsplit('/').next().unwrap_or_default().to_owned())
-            .collect();
-        assert_eq!(names, ["a.log", "LICENSE.OTRF"]);
-    }
 
     #[test]
     fn sniffs_by_content() {

@@ -44,7 +44,8 @@ mod zeek;
 use std::sync::Arc;
 
 pub use gsoc_event::{Event, Format};
-pub use input::{Input, expand, open_input, read_input};
+pub use gsoc_input::{Input, Problem, expand};
+pub use input::read_input;
 
 use decoder::Decoder;
 
@@ -200,21 +201,6 @@ impl std::fmt::Display for Quarantined {
             "{}:{}: {} record skipped: {}",
             self.file, self.record, self.format, self.reason
         )
-    }
-}
-
-/// An input that could not be read, or is not a log.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Problem {
-    /// The input's name.
-    pub file: Arc<str>,
-    /// What is wrong.
-    pub message: String,
-}
-
-impl std::fmt::Display for Problem {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}: {}", self.file, self.message)
     }
 }
 

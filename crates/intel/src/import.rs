@@ -3,7 +3,6 @@
 //! be taken with its place and reason while taking the rest.
 
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -214,7 +213,7 @@ pub fn import_paths(
             .clone()
             .unwrap_or_else(|| default_source(path));
         let source: Arc<str> = Arc::from(source);
-        let (inputs, problems) = gsoc_decode::expand(std::slice::from_ref(path));
+        let (inputs, problems) = gsoc_input::expand(std::slice::from_ref(path));
         for problem in problems {
             report.errors.push(Problem {
                 file: problem.file.to_string(),
@@ -224,7 +223,7 @@ pub fn import_paths(
         }
         for input in inputs {
             let name = input.name();
-            let imported = match read_input(&input) {
+            let imported = match gsoc_input::read_all(&input) {
                 Ok(bytes) => import_bytes(Path::new(&name), &bytes, &source, options),
                 Err(e) => {
                     let mut failed = Imported::default();
@@ -252,12 +251,6 @@ pub fn default_source(path: &Path) -> String {
     } else {
         name.split('.').next().unwrap_or(&name).to_owned()
     }
-}
-
-fn read_input(input: &gsoc_decode::Input) -> std::io::Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    gsoc_decode::open_input(input)?.read_to_end(&mut bytes)?;
-    Ok(bytes)
 }
 
 /// Imports one file's content.

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use gsoc_input::{Input, Problem, Walk};
 use serde::Serialize;
 
 /// Where one message was read from.
@@ -45,46 +46,45 @@ pub struct ReadError {
 }
 
 /// The message files under the given paths: files as given, folders walked
-/// (Maildir's `tmp` folders, which hold messages still being written, and
-/// documentation such as README and LICENCE files are passed over), in a
-/// stable order.
-pub fn message_files(paths: &[PathBuf]) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for path in paths {
-        if path.is_dir() {
-            let walk = walkdir::WalkDir::new(path)
-                .sort_by_file_name()
-                .into_iter()
-                .filter_entry(|e| e.file_name() != "tmp" || !e.file_type().is_dir());
-            files.extend(
-                walk.filter_map(Result::ok)
-                    .filter(|e| e.file_type().is_file() && !is_documentation(e.path()))
-                    .map(|e| e.into_path()),
-            );
-        } else {
-            files.push(path.clone());
-        }
-    }
-    files
+/// through `gsoc-input` (Maildir's `tmp` folders, which hold messages still
+/// being written, documentation, and the index files that travel with
+/// mail corpora are passed over), in a stable order; `-` is standard
+/// input. Folders or entries that cannot be read are the problems.
+pub fn message_files(paths: &[PathBuf]) -> (Vec<PathBuf>, Vec<Problem>) {
+    let (inputs, problems) = Walk::new()
+        .skip_folder(&["tmp"])
+        .keep(|path| !is_corpus_index(path))
+        .expand(paths);
+    let files = inputs
+        .into_iter()
+        .map(|input| {
+            input
+                .path()
+                .map_or_else(|| PathBuf::from("-"), Path::to_owned)
+        })
+        .collect();
+    (files, problems)
 }
 
-fn is_documentation(path: &Path) -> bool {
+/// Index and listing files that mail corpora carry beside their messages.
+fn is_corpus_index(path: &Path) -> bool {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     let stem = name.split('.').next().unwrap_or("");
-    matches!(
-        stem,
-        "readme" | "license" | "licence" | "copying" | "notice" | "index" | "sources"
-    ) || name.ends_with(".md")
-        || name.ends_with(".csv")
-        || name.ends_with(".json")
+    matches!(stem, "index" | "sources") || name.ends_with(".csv") || name.ends_with(".json")
 }
 
-/// Reads one file: one message, or each message of an mbox file.
+/// Reads one file (gunzipped when it is gzip; `-` is standard input): one
+/// message, or each message of an mbox file.
 pub fn read_file(path: &Path) -> Result<Vec<RawMessage>, ReadError> {
-    let bytes = std::fs::read(path).map_err(|source| ReadError {
+    let input = if path.as_os_str() == "-" {
+        Input::Stdin
+    } else {
+        Input::File(path.to_owned())
+    };
+    let bytes = gsoc_input::read_all(&input).map_err(|source| ReadError {
         path: path.to_owned(),
         source,
     })?;

@@ -196,10 +196,11 @@ fn hostile_messages_do_not_panic_and_broken_ones_say_why() {
     let Some(root) = gsoc_testdata::shared_data().map(|d| d.join("email")) else {
         return;
     };
-    let files = source::message_files(&[
+    let (files, problems) = source::message_files(&[
         root.join("mail-parser-tests"),
         root.join("cpython-test-email"),
     ]);
+    assert!(problems.is_empty(), "{problems:?}");
     assert!(files.len() >= 70, "{}", files.len());
     let mut analysed = 0;
     for file in &files {

@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use walkdir::WalkDir;
+use gsoc_input::Walk;
 
 use crate::error::{Error, ErrorKind};
 use crate::parallel;
@@ -40,38 +40,22 @@ impl RuleSet {
     }
 
     /// Loads a rule file, or every `.yml`/`.yaml` file under a directory
-    /// (sorted, so the order is stable). Unreadable files become rejects.
+    /// (walked by `gsoc-input`: sorted, so the order is stable; gzip read
+    /// as it is). Unreadable files and folders become rejects.
     pub fn load_path(&mut self, path: &Path) {
-        let mut files: Vec<_> = WalkDir::new(path)
-            .follow_links(true)
-            .into_iter()
-            .filter_map(|entry| match entry {
-                Ok(e) if e.file_type().is_file() => Some(Ok(e.into_path())),
-                Ok(_) => None,
-                Err(e) => Some(Err(e)),
-            })
-            .collect();
-        files.sort_by(|a, b| match (a, b) {
-            (Ok(a), Ok(b)) => a.cmp(b),
-            _ => std::cmp::Ordering::Equal,
-        });
-        let single_file = path.is_file();
+        let (inputs, problems) = Walk::new()
+            .keep(is_yaml)
+            .expand(std::slice::from_ref(&path.to_owned()));
+        for problem in problems {
+            self.reject_io(&problem.file, &problem.message);
+        }
         let mut texts = Vec::new();
-        for file in files {
-            match file {
-                Ok(file) if single_file || is_yaml(&file) => {
-                    let name = file.display().to_string();
-                    match std::fs::read(&file).map(String::from_utf8) {
-                        Ok(Ok(text)) => texts.push((name, text)),
-                        Ok(Err(_)) => self.reject_io(&name, "not UTF-8 text"),
-                        Err(e) => self.reject_io(&name, &e.to_string()),
-                    }
-                }
-                Ok(_) => {}
-                Err(e) => self.reject_io(
-                    &e.path().unwrap_or(path).display().to_string(),
-                    &e.to_string(),
-                ),
+        for input in inputs {
+            let name = input.name();
+            match gsoc_input::read_all(&input).map(String::from_utf8) {
+                Ok(Ok(text)) => texts.push((name, text)),
+                Ok(Err(_)) => self.reject_io(&name, "not UTF-8 text"),
+                Err(e) => self.reject_io(&name, &e.to_string()),
             }
         }
         self.add_texts(&texts);

@@ -75,6 +75,7 @@ pub fn run(shared: &Path) -> Result<Vec<Row>> {
 
 fn read_corpus(corpus: &Path) -> Vec<RawMessage> {
     source::message_files(&[corpus.to_owned()])
+        .0
         .iter()
         .filter_map(|file| source::read_file(file).ok())
         .flatten()

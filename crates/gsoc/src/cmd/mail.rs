@@ -187,7 +187,10 @@ fn analyse_all(
             "give message files, mbox files or folders of them, e.g. `gsoc mail analyze reported/`"
         );
     }
-    let files = source::message_files(paths);
+    let (files, problems) = source::message_files(paths);
+    for problem in &problems {
+        eprintln!("gsoc: {problem}; it is skipped");
+    }
     if files.is_empty() {
         bail!(
             "no message files under {}; give .eml or mbox files or folders of them",
