@@ -31,6 +31,7 @@ mod assessment;
 mod detection;
 mod event;
 mod fields;
+mod lang;
 mod level;
 pub mod names;
 pub mod time;
@@ -40,6 +41,7 @@ pub use assessment::{Assessment, EventFacts, Logon, Reason, Verdict};
 pub use detection::{Detection, DetectionKind, IndicatorInfo, RuleInfo};
 pub use event::{Event, Format, LogSource, Normalization, Source};
 pub use fields::Fields;
+pub use lang::Lang;
 pub use level::Level;
 pub use value::Value;
 

@@ -23,7 +23,7 @@ pub struct Cli {
 
     /// Language of human-readable output: `ja` shows Japanese and times in
     /// Asia/Tokyo. Default: from LC_ALL/LC_MESSAGES/LANG, else English.
-    #[arg(long, global = true, value_enum, env = "GSOC_LANG")]
+    #[arg(long, global = true, env = "GSOC_LANG", value_parser = lang_parser())]
     pub lang: Option<Lang>,
 
     /// Where gsoc keeps its state (the indicator store, the audit log, the
@@ -73,4 +73,12 @@ mod tests {
     fn flag_definitions_are_consistent() {
         Cli::command().debug_assert();
     }
+}
+
+/// `en` or `ja`, listed as the possible values in `--help`.
+fn lang_parser() -> impl clap::builder::TypedValueParser<Value = Lang> {
+    // The possible values are checked first, so the parse cannot fail.
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["en", "ja"])
+        .map(|code| code.parse::<Lang>().unwrap_or_default())
 }

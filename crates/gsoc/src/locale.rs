@@ -4,66 +4,16 @@
 //! dozen fixed phrases are clearest as one `match` per phrase, checked by
 //! the compiler for completeness.
 
-use clap::ValueEnum;
-use gsoc_event::Level;
-use jiff::Timestamp;
+pub use gsoc_event::Lang;
 
-/// The language of human-readable output.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum Lang {
-    /// English, times in UTC.
-    En,
-    /// Japanese, times in Asia/Tokyo.
-    Ja,
+/// The fixed phrases of human-readable output, in either language.
+pub trait Phrases {
+    /// A fixed phrase.
+    fn text(self, phrase: Phrase) -> &'static str;
 }
 
-impl Lang {
-    /// The language given, else the one the environment asks for
-    /// (`LC_ALL`, `LC_MESSAGES`, `LANG` starting with `ja`), else English.
-    pub fn resolve(given: Option<Lang>) -> Lang {
-        given.unwrap_or_else(|| {
-            let env = ["LC_ALL", "LC_MESSAGES", "LANG"]
-                .iter()
-                .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-                .unwrap_or_default();
-            if env.starts_with("ja") {
-                Lang::Ja
-            } else {
-                Lang::En
-            }
-        })
-    }
-
-    /// A time as people read it in this language's zone.
-    pub fn format_time(self, time: Option<Timestamp>) -> String {
-        match time {
-            Some(t) => gsoc_event::time::readable_time(t, self == Lang::Ja),
-            None => "-".to_owned(),
-        }
-    }
-
-    /// A level's name.
-    pub fn level(self, level: Level) -> &'static str {
-        match (self, level) {
-            (Lang::En, l) => l.as_str(),
-            (Lang::Ja, Level::Informational) => "情報",
-            (Lang::Ja, Level::Low) => "低",
-            (Lang::Ja, Level::Medium) => "中",
-            (Lang::Ja, Level::High) => "高",
-            (Lang::Ja, Level::Critical) => "重大",
-        }
-    }
-
-    /// The English or the Japanese text, by language (for one-off phrases).
-    pub fn pick(self, en: &'static str, ja: &'static str) -> &'static str {
-        match self {
-            Lang::En => en,
-            Lang::Ja => ja,
-        }
-    }
-
-    /// A fixed phrase.
-    pub fn text(self, phrase: Phrase) -> &'static str {
+impl Phrases for Lang {
+    fn text(self, phrase: Phrase) -> &'static str {
         use Phrase::*;
         match (self, phrase) {
             (Lang::En, Time) => "Time",
@@ -146,17 +96,4 @@ pub enum Phrase {
     MoreInQuarantine,
     Examples,
     Indicators,
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn japanese_times_are_in_tokyo() {
-        let t: Timestamp = "2024-03-31T15:30:00Z".parse().expect("valid");
-        assert_eq!(Lang::Ja.format_time(Some(t)), "2024-04-01 00:30:00 JST");
-        assert_eq!(Lang::En.format_time(Some(t)), "2024-03-31 15:30:00 UTC");
-        assert_eq!(Lang::Ja.level(Level::Critical), "重大");
-    }
 }

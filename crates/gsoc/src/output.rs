@@ -8,7 +8,7 @@ use clap::ValueEnum;
 use gsoc_event::{Assessment, Detection, Event, Level, Verdict};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
-use crate::locale::{Lang, Phrase};
+use crate::locale::{Lang, Phrase, Phrases};
 
 /// Output formats.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

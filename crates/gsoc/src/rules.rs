@@ -1,58 +1,16 @@
-//! The rule set: the SigmaHQ rules built into the binary (see `build.rs`
-//! and `rules/sigmahq/NOTICE.md`), or the files the user names.
+//! The rule set: the SigmaHQ rules built into gsoc-sigma
+//! ([`RuleSet::builtin`]), or the files the user names.
 
-use std::io::Read;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
-use flate2::read::DeflateDecoder;
 use gsoc_sigma::{EngineBuilder, Mapping, RuleSet};
-
-static DEFAULT_RULES: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/default-rules.bin"));
-
-/// Loads the built-in SigmaHQ rules (DRL 1.1; authors kept per rule).
-pub fn load_default(set: &mut RuleSet) {
-    let mut files = Vec::new();
-    let result: Result<(), std::convert::Infallible> = for_each_default_rule(|name, body| {
-        files.push((name.to_owned(), String::from_utf8_lossy(body).into_owned()));
-        Ok(())
-    });
-    match result {
-        Ok(()) => set.add_texts(&files),
-        Err(never) => match never {},
-    }
-}
-
-/// Calls `f` with the name and text of every built-in rule file.
-pub fn for_each_default_rule<E>(mut f: impl FnMut(&str, &[u8]) -> Result<(), E>) -> Result<(), E> {
-    let mut bytes = Vec::new();
-    // The blob is produced by build.rs from files in this repository.
-    DeflateDecoder::new(DEFAULT_RULES)
-        .read_to_end(&mut bytes)
-        .expect("the built-in rule set decompresses");
-    let mut rest = bytes.as_slice();
-    while !rest.is_empty() {
-        let name = take(&mut rest);
-        let body = take(&mut rest);
-        f(&String::from_utf8_lossy(name), body)?;
-    }
-    Ok(())
-}
-
-fn take<'a>(rest: &mut &'a [u8]) -> &'a [u8] {
-    let (len, tail) = rest.split_at(4);
-    let len = u32::from_le_bytes(len.try_into().expect("four length bytes")) as usize;
-    let (record, tail) = tail.split_at(len);
-    *rest = tail;
-    record
-}
 
 /// Loads the rules at `paths`, or the built-in set when there are none.
 pub fn load(paths: &[PathBuf]) -> Result<RuleSet> {
     let mut set = RuleSet::new();
     if paths.is_empty() {
-        load_default(&mut set);
-        return Ok(set);
+        return Ok(RuleSet::builtin());
     }
     for path in paths {
         if !path.exists() {
@@ -123,18 +81,6 @@ fn read_placeholders(path: &PathBuf) -> Result<Vec<(String, Vec<String>)>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn builtin_rules_are_all_there() {
-        let mut set = RuleSet::new();
-        load_default(&mut set);
-        assert_eq!(set.rules().len() + set.rejects().len(), 3754);
-        assert!(
-            set.rules()
-                .iter()
-                .all(|r| r.meta.path.starts_with("sigmahq/"))
-        );
-    }
 
     #[test]
     fn placeholder_files() {

@@ -9,7 +9,7 @@ use gsoc_decode::{Problem, Quarantined};
 use gsoc_event::{Assessment, Detection, Format, Level, RuleInfo, Verdict};
 use gsoc_triage::Category;
 
-use crate::locale::{Lang, Phrase};
+use crate::locale::{Lang, Phrase, Phrases};
 use crate::output::{fit, level_style};
 
 const EXAMPLES: usize = 5;

@@ -45,6 +45,7 @@
 //! ```
 #![deny(missing_docs)]
 
+mod builtin;
 mod compile;
 mod condition;
 mod correlate;
@@ -62,6 +63,7 @@ mod rule;
 mod ruleset;
 mod yaml;
 
+pub use builtin::for_each_builtin_rule;
 pub use condition::{Cond, CondError, OfTarget, Quantifier, parse as parse_condition};
 pub use correlate::{Correlator, MAX_GROUPS, Observed};
 pub use engine::{Engine, EngineBuilder, Session, Warning, parse_placeholders};

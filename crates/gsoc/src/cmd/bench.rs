@@ -354,7 +354,7 @@ pub(crate) fn repeat_corpus(corpus: &Path, at_least: usize, dir: &Path) -> Resul
 pub(crate) fn export_rules(dir: &Path) -> Result<()> {
     let mut set = gsoc_sigma::RuleSet::new();
     let mut written = 0;
-    crate::rules::for_each_default_rule(|name, body| {
+    gsoc_sigma::for_each_builtin_rule(|name, body| {
         let path = dir.join(name);
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent)?;

@@ -1,5 +1,5 @@
 //! Packs the default rule set (`rules/sigmahq` at the repository root) into
-//! one compressed blob that `src/rules.rs` embeds, so the binary carries its
+//! one compressed blob that `src/builtin.rs` embeds, so the binary carries its
 //! rules wherever it is installed.
 
 use std::fs::File;
@@ -15,7 +15,7 @@ fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/sigmahq");
     println!("cargo::rerun-if-changed={}", root.display());
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets OUT_DIR"))
-        .join("default-rules.bin");
+        .join("builtin-rules.bin");
     let file = File::create(&out).expect("OUT_DIR is writable");
     let mut packed = DeflateEncoder::new(file, Compression::default());
     let mut files = Vec::new();
