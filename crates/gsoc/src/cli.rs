@@ -61,6 +61,14 @@ pub enum Command {
     TriagePolicy,
 }
 
+/// `en` or `ja`, listed as the possible values in `--help`.
+fn lang_parser() -> impl clap::builder::TypedValueParser<Value = Lang> {
+    // The possible values are checked first, so the parse cannot fail.
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(["en", "ja"])
+        .map(|code| code.parse::<Lang>().unwrap_or_default())
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -73,12 +81,4 @@ mod tests {
     fn flag_definitions_are_consistent() {
         Cli::command().debug_assert();
     }
-}
-
-/// `en` or `ja`, listed as the possible values in `--help`.
-fn lang_parser() -> impl clap::builder::TypedValueParser<Value = Lang> {
-    // The possible values are checked first, so the parse cannot fail.
-    use clap::builder::TypedValueParser;
-    clap::builder::PossibleValuesParser::new(["en", "ja"])
-        .map(|code| code.parse::<Lang>().unwrap_or_default())
 }

@@ -6,7 +6,6 @@ mod cli;
 mod cmd;
 mod locale;
 mod output;
-mod pipeline;
 mod progress;
 mod rules;
 mod summary;

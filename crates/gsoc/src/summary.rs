@@ -1,12 +1,13 @@
 //! The summary `gsoc detect` prints on stderr at the end of a run.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gsoc_decode::{Problem, Quarantined};
-use gsoc_event::{Assessment, Detection, Format, Level, RuleInfo, Verdict};
+use gsoc_detect::Tally;
+use gsoc_event::{Detection, Format, Level, RuleInfo};
 use gsoc_triage::Category;
 
 use crate::locale::{Lang, Phrase, Phrases};
@@ -31,30 +32,19 @@ pub struct Summary {
     by_level: [u64; 5],
     by_rule: HashMap<String, (Arc<RuleInfo>, u64)>,
     by_format: Vec<(Format, u64)>,
-    alerts: AlertCounts,
+    alerts: Tally,
     scan_started: Instant,
 }
 
-/// Triaged alerts by category, before and after noise removal, and noise
-/// by reason.
-#[derive(Default)]
-struct AlertCounts {
-    all: BTreeMap<&'static str, u64>,
-    vigilance: BTreeMap<&'static str, u64>,
-    noise: BTreeMap<&'static str, u64>,
+/// The alert statistics, as the closing summary shows them.
+trait TallyTable {
+    /// Writes the counts by category and the noise by reason.
+    fn write(&self, out: &mut dyn Write, lang: Lang) -> std::io::Result<()>;
 }
 
-impl AlertCounts {
-    fn add(&mut self, a: &Assessment) {
-        *self.all.entry(a.category).or_default() += 1;
-        match a.verdict {
-            Verdict::Vigilance => *self.vigilance.entry(a.category).or_default() += 1,
-            Verdict::Noise => *self.noise.entry(a.reason.code).or_default() += 1,
-        }
-    }
-
+impl TallyTable for Tally {
     fn write(&self, out: &mut dyn Write, lang: Lang) -> std::io::Result<()> {
-        let total: u64 = self.all.values().sum();
+        let total = self.total();
         if total == 0 {
             return Ok(());
         }
@@ -83,10 +73,10 @@ impl AlertCounts {
                 writeln!(out, "  {label} {n:>8} {v:>10}  {}", bar(v, total))?;
             }
         }
-        let vigilant: u64 = self.vigilance.values().sum();
+        let vigilant = self.vigilant();
         let label = fit(lang.pick("total", "合計"), 30, false);
         writeln!(out, "  {label} {total:>8} {vigilant:>10}")?;
-        let noise: u64 = self.noise.values().sum();
+        let noise = self.noisy();
         if noise == 0 {
             return Ok(());
         }
@@ -157,7 +147,7 @@ impl Summary {
             by_level: [0; 5],
             by_rule: HashMap::new(),
             by_format: Vec::new(),
-            alerts: AlertCounts::default(),
+            alerts: Tally::default(),
             scan_started: Instant::now(),
         }
     }

@@ -39,4 +39,4 @@ mod store;
 pub use import::{ImportOptions, Item, Problem, Report, SourceFormat, import_paths};
 pub use matcher::{Hit, Matcher, MatcherBuilder, Session, level};
 pub use model::{Indicator, Kind, Observable, Role, Term, Tlp, derived_id};
-pub use store::{Merged, Selection, Store, StoreError, audit};
+pub use store::{Merged, Selection, Store, StoreError, audit, store_indicators};

@@ -273,6 +273,29 @@ fn write_lines<T: serde::Serialize>(path: &Path, items: &[T]) -> Result<(), Stor
     write().map_err(io_error(path))
 }
 
+/// Adds indicators to the store in `data_dir`, saves it, and writes the
+/// change to the audit log under `action`: what `gsoc mail analyze
+/// --add-indicators` and the centre do with what they find.
+pub fn store_indicators(
+    data_dir: &Path,
+    indicators: Vec<Indicator>,
+    action: &str,
+) -> Result<Merged, StoreError> {
+    let mut store = Store::open(data_dir)?;
+    let mut merged = Merged::default();
+    let now = Timestamp::now();
+    for indicator in indicators {
+        store.add(Item::Indicator(indicator), now, &mut merged);
+    }
+    store.save()?;
+    audit(
+        data_dir,
+        action,
+        json!({"added": merged.added, "updated": merged.updated}),
+    )?;
+    Ok(merged)
+}
+
 /// Appends a line to `<data-dir>/audit.jsonl`: when, who (the user
 /// running gsoc), what, and the details.
 pub fn audit(data_dir: &Path, action: &str, details: Value) -> Result<(), StoreError> {

@@ -180,12 +180,12 @@ fn interleaved_rows(
     };
     let engine = detect::compile_rules(&args)?;
     let none = MatcherBuilder::new().build();
-    let mut plain = detect::Matchers::new(&engine, &none);
-    let mut loaded = detect::Matchers::new(&engine, million);
+    let mut plain = gsoc_detect::Scanner::new(&engine, &none);
+    let mut loaded = gsoc_detect::Scanner::new(&engine, million);
     let (inputs, _) = gsoc_decode::expand(inputs);
-    let time = |matchers: &mut detect::Matchers<'_>, batch| {
+    let time = |matchers: &mut gsoc_detect::Scanner<'_>, batch| {
         let started = Instant::now();
-        let (events, found) = detect::detect_batch(matchers, batch, Default::default()).counts();
+        let (events, found) = gsoc_detect::scan_batch(matchers, batch, Default::default()).counts();
         (started.elapsed(), events, found)
     };
     let mut totals = [(std::time::Duration::ZERO, 0u64, 0usize); 2];

@@ -6,11 +6,11 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use gsoc_decode::{Event, Quarantined, expand};
+use gsoc_detect::{Item, pipeline};
 
 use super::InputArgs;
 use crate::locale::Lang;
 use crate::output::{self, OutputFormat};
-use crate::pipeline::{self, Item, Tracker};
 use crate::progress::Progress;
 use crate::summary::Summary;
 
@@ -41,7 +41,7 @@ pub fn run(args: Args, lang: Lang) -> Result<()> {
     problems.iter().for_each(|p| tracker.summary.problem(p));
     let out: Box<dyn Write> = Box::new(BufWriter::new(std::io::stdout().lock()));
     let mut writer = output::event_writer(args.format, lang, out);
-    let outcome = pipeline::run_until_error(
+    let outcome = pipeline::run_until_error::<_, _, anyhow::Error>(
         &inputs,
         &args.input.options(),
         args.input.threads(),
@@ -70,4 +70,33 @@ pub fn run(args: Args, lang: Lang) -> Result<()> {
     writer.finish().context("cannot write output")?;
     tracker.summary.print(started.elapsed());
     Ok(())
+}
+
+/// The bookkeeping done for the items that are not results: the summary's
+/// counts and the progress bar.
+struct Tracker {
+    summary: Summary,
+    progress: Progress,
+}
+
+impl Tracker {
+    /// Counts one item (results are the caller's to count).
+    fn track<R>(&mut self, item: &Item<R>) {
+        match item {
+            Item::Start { file, format } => {
+                self.summary.file_start(*format);
+                self.progress.file_start(file);
+            }
+            Item::Quarantined(q) => self.summary.quarantined(q),
+            Item::End => {
+                self.summary.file_done();
+                self.progress.file_done();
+            }
+            Item::Problem(p) => {
+                self.summary.problem(p);
+                self.progress.file_done();
+            }
+            Item::Done(_) => {}
+        }
+    }
 }

@@ -248,7 +248,7 @@ fn analyze(args: AnalyzeArgs, data_dir: &Path, lang: Lang) -> Result<()> {
             Ok(analysis) => {
                 counts.add(analysis.class);
                 if args.to_intel && analysis.class != Class::Benign {
-                    indicators.extend(intel_indicators(&analysis));
+                    indicators.extend(gsoc_detect::mail_indicators(&analysis));
                 }
                 match (&mut csv, format) {
                     (Some(writer), _) => write_csv_row(writer, &analysis)?,
@@ -276,7 +276,17 @@ fn analyze(args: AnalyzeArgs, data_dir: &Path, lang: Lang) -> Result<()> {
         q.flush()?;
     }
     if args.to_intel {
-        store_indicators(data_dir, indicators)?;
+        let merged = gsoc_intel::store_indicators(data_dir, indicators, "mail-indicators")
+            .with_context(|| {
+                format!(
+                    "cannot add to the indicator store in {}",
+                    data_dir.display()
+                )
+            })?;
+        eprintln!(
+            "gsoc: {} indicators added to the store, {} updated",
+            merged.added, merged.updated
+        );
     }
     print_summary(&counts, broken, lang);
     Ok(())
@@ -391,49 +401,6 @@ fn print_summary(counts: &gsoc_mail::stats::Counts, broken: usize, lang: Lang) {
             counts.get(class)
         );
     }
-}
-
-/// The indicators of a suspicious message, for the store.
-fn intel_indicators(analysis: &Analysis) -> Vec<gsoc_intel::Indicator> {
-    let source: Arc<str> = Arc::from("gsoc-mail");
-    analysis
-        .indicators
-        .iter()
-        .filter_map(|found| {
-            let inferred = gsoc_intel::normalize::infer(&found.value).ok()?;
-            let mut indicator =
-                gsoc_intel::Indicator::simple(inferred.kind, inferred.value, Arc::clone(&source));
-            indicator
-                .labels
-                .push(format!("mail-{}", analysis.class.as_str()));
-            indicator.name = Some(format!(
-                "{} in mail: {}",
-                found.kind, analysis.headers.subject
-            ));
-            Some(indicator)
-        })
-        .collect()
-}
-
-fn store_indicators(data_dir: &Path, indicators: Vec<gsoc_intel::Indicator>) -> Result<()> {
-    let mut store = gsoc_intel::Store::open(data_dir)
-        .with_context(|| format!("cannot open the indicator store in {}", data_dir.display()))?;
-    let mut merged = gsoc_intel::Merged::default();
-    let now = Timestamp::now();
-    for indicator in indicators {
-        store.add(gsoc_intel::Item::Indicator(indicator), now, &mut merged);
-    }
-    store.save().context("cannot save the indicator store")?;
-    gsoc_intel::audit(
-        data_dir,
-        "mail-indicators",
-        json!({"added": merged.added, "updated": merged.updated}),
-    )?;
-    eprintln!(
-        "gsoc: {} indicators added to the store, {} updated",
-        merged.added, merged.updated
-    );
-    Ok(())
 }
 
 fn inbox(data_dir: &Path) -> PathBuf {

@@ -13,14 +13,13 @@ use crossbeam_channel::bounded;
 use gsoc_decode::{Batch, Chunk, Input, Options, Problem, Quarantined, read_input};
 use gsoc_event::Format;
 
-use crate::progress::Progress;
-use crate::summary::Summary;
-
 /// What the consumer sees, in input order.
 pub enum Item<R> {
     /// An input starts.
     Start {
+        /// The input's name.
         file: std::sync::Arc<str>,
+        /// The format it is read as.
         format: Format,
     },
     /// A batch's result.
@@ -109,14 +108,14 @@ pub fn run<S, R>(
 
 /// [`run`] for consumers that can fail (writing output): the first error
 /// stops the run and is returned.
-pub fn run_until_error<S, R: Send>(
+pub fn run_until_error<S, R: Send, E>(
     inputs: &[Input],
     options: &Options,
     threads: usize,
     state: impl Fn() -> S + Sync,
     work: impl Fn(&mut S, Batch) -> R + Sync,
-    mut consume: impl FnMut(Item<R>) -> anyhow::Result<()>,
-) -> anyhow::Result<()> {
+    mut consume: impl FnMut(Item<R>) -> Result<(), E>,
+) -> Result<(), E> {
     let mut failed = None;
     run(
         inputs,
@@ -133,37 +132,6 @@ pub fn run_until_error<S, R: Send>(
         },
     );
     failed.map_or(Ok(()), Err)
-}
-
-/// The bookkeeping every file-reading command does for the items that are
-/// not results: the summary's counts and the progress bar.
-pub struct Tracker {
-    /// The counts for the closing summary.
-    pub summary: Summary,
-    /// The progress bar.
-    pub progress: Progress,
-}
-
-impl Tracker {
-    /// Counts one item (results are the caller's to count).
-    pub fn track<R>(&mut self, item: &Item<R>) {
-        match item {
-            Item::Start { file, format } => {
-                self.summary.file_start(*format);
-                self.progress.file_start(file);
-            }
-            Item::Quarantined(q) => self.summary.quarantined(q),
-            Item::End => {
-                self.summary.file_done();
-                self.progress.file_done();
-            }
-            Item::Problem(p) => {
-                self.summary.problem(p);
-                self.progress.file_done();
-            }
-            Item::Done(_) => {}
-        }
-    }
 }
 
 fn to_item<R>(chunk: Chunk, work: impl FnOnce(Batch) -> R) -> Item<R> {
