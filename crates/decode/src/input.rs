@@ -74,6 +74,7 @@ fn read(
     Ok(framer.finish())
 }
 
+/// Recognises a format from the first bytes of an input.
 pub(crate) fn sniff(head: &[u8]) -> Result<Format, String> {
     if head.starts_with(EVTX_MAGIC) {
         return Ok(Format::Evtx);

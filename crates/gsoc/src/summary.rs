@@ -6,12 +6,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use gsoc_decode::{Problem, Quarantined};
-use gsoc_detect::Tally;
+use gsoc_detect::{Item, Tally};
 use gsoc_event::{Detection, Format, Level, RuleInfo};
 use gsoc_triage::Category;
 
 use crate::locale::{Lang, Phrase, Phrases};
 use crate::output::{fit, level_style};
+use crate::progress::Progress;
 
 const EXAMPLES: usize = 5;
 const PROBLEM_EXAMPLES: usize = 10;
@@ -36,57 +37,51 @@ pub struct Summary {
     scan_started: Instant,
 }
 
-/// The alert statistics, as the closing summary shows them.
-trait TallyTable {
-    /// Writes the counts by category and the noise by reason.
-    fn write(&self, out: &mut dyn Write, lang: Lang) -> std::io::Result<()>;
-}
-
-impl TallyTable for Tally {
-    fn write(&self, out: &mut dyn Write, lang: Lang) -> std::io::Result<()> {
-        let total = self.total();
-        if total == 0 {
-            return Ok(());
-        }
-        let ja = lang == Lang::Ja;
-        let (before, after) = (lang.pick("all", "全件"), lang.pick("vigilance", "要警戒"));
-        writeln!(
-            out,
-            "\n{}",
-            lang.pick(
-                "Alerts by category, before and after noise removal",
-                "分類別のアラート数 (ノイズ除去の前と後)"
-            )
-        )?;
-        writeln!(
-            out,
-            "  {} {} {}",
-            fit("", 30, false),
-            right(before, 8),
-            right(after, 10)
-        )?;
-        for category in Category::ALL {
-            let n = self.all.get(category.as_str()).copied().unwrap_or(0);
-            let v = self.vigilance.get(category.as_str()).copied().unwrap_or(0);
-            if n > 0 {
-                let label = fit(category.label(ja), 30, false);
-                writeln!(out, "  {label} {n:>8} {v:>10}  {}", bar(v, total))?;
-            }
-        }
-        let vigilant = self.vigilant();
-        let label = fit(lang.pick("total", "合計"), 30, false);
-        writeln!(out, "  {label} {total:>8} {vigilant:>10}")?;
-        let noise = self.noisy();
-        if noise == 0 {
-            return Ok(());
-        }
-        writeln!(out, "\n{}", lang.pick("Noise by reason", "理由別のノイズ"))?;
-        for (code, n) in &self.noise {
-            let label = fit(&format!("{} ({code})", reason_label(code, lang)), 40, false);
-            writeln!(out, "  {label} {n:>8}  {}", bar(*n, noise))?;
-        }
-        Ok(())
+/// Writes the alert statistics as the closing summary shows them: the
+/// counts by category before and after noise removal, and noise by reason.
+fn write_tally(tally: &Tally, out: &mut dyn Write, lang: Lang) -> std::io::Result<()> {
+    let total = tally.total();
+    if total == 0 {
+        return Ok(());
     }
+    let ja = lang == Lang::Ja;
+    let (before, after) = (lang.pick("all", "全件"), lang.pick("vigilance", "要警戒"));
+    writeln!(
+        out,
+        "\n{}",
+        lang.pick(
+            "Alerts by category, before and after noise removal",
+            "分類別のアラート数 (ノイズ除去の前と後)"
+        )
+    )?;
+    writeln!(
+        out,
+        "  {} {} {}",
+        fit("", 30, false),
+        right(before, 8),
+        right(after, 10)
+    )?;
+    for category in Category::ALL {
+        let n = tally.all.get(category.as_str()).copied().unwrap_or(0);
+        let v = tally.vigilance.get(category.as_str()).copied().unwrap_or(0);
+        if n > 0 {
+            let label = fit(category.label(ja), 30, false);
+            writeln!(out, "  {label} {n:>8} {v:>10}  {}", bar(v, total))?;
+        }
+    }
+    let vigilant = tally.vigilant();
+    let label = fit(lang.pick("total", "合計"), 30, false);
+    writeln!(out, "  {label} {total:>8} {vigilant:>10}")?;
+    let noise = tally.noisy();
+    if noise == 0 {
+        return Ok(());
+    }
+    writeln!(out, "\n{}", lang.pick("Noise by reason", "理由別のノイズ"))?;
+    for (code, n) in &tally.noise {
+        let label = fit(&format!("{} ({code})", reason_label(code, lang)), 40, false);
+        writeln!(out, "  {label} {n:>8}  {}", bar(*n, noise))?;
+    }
+    Ok(())
 }
 
 /// Text right-aligned in `width` terminal cells.
@@ -105,6 +100,52 @@ fn reason_label(code: &str, lang: Lang) -> &'static str {
         "duplicate" => lang.pick("duplicate", "重複"),
         "suppressed" => lang.pick("suppressed by an analyst", "分析者が抑制"),
         _ => lang.pick("other", "その他"),
+    }
+}
+
+/// The bookkeeping every file-reading command does besides its results:
+/// the summary's counts and the progress bar.
+pub struct Tracker {
+    /// The counts for the closing summary.
+    pub summary: Summary,
+    /// The progress bar.
+    pub progress: Progress,
+}
+
+impl Tracker {
+    /// An input starts, read as `format`.
+    pub fn input_start(&mut self, file: &str, format: Format) {
+        self.summary.file_start(format);
+        self.progress.file_start(file);
+    }
+
+    /// An input has been read to its end.
+    pub fn input_end(&mut self) {
+        self.summary.file_done();
+        self.progress.file_done();
+    }
+
+    /// A record that could not be decoded.
+    pub fn quarantined(&mut self, q: &Quarantined) {
+        self.summary.quarantined(q);
+    }
+
+    /// An input that could not be read.
+    pub fn problem(&mut self, p: &Problem) {
+        self.summary.problem(p);
+        self.progress.file_done();
+    }
+
+    /// Counts one pipeline item that is not a result (results are the
+    /// caller's to count).
+    pub fn track<R>(&mut self, item: &Item<R>) {
+        match item {
+            Item::Start { file, format } => self.input_start(file, *format),
+            Item::Quarantined(q) => self.quarantined(q),
+            Item::End => self.input_end(),
+            Item::Problem(p) => self.problem(p),
+            Item::Done(_) => {}
+        }
     }
 }
 
@@ -306,7 +347,7 @@ impl Summary {
                 fit(&rule.author, 40, true)
             )?;
         }
-        self.alerts.write(out, self.lang)
+        write_tally(&self.alerts, out, self.lang)
     }
 }
 

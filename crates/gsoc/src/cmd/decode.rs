@@ -12,7 +12,7 @@ use super::InputArgs;
 use crate::locale::Lang;
 use crate::output::{self, OutputFormat};
 use crate::progress::Progress;
-use crate::summary::Summary;
+use crate::summary::{Summary, Tracker};
 
 /// Flags of `gsoc decode`.
 #[derive(clap::Args, Debug)]
@@ -70,33 +70,4 @@ pub fn run(args: Args, lang: Lang) -> Result<()> {
     writer.finish().context("cannot write output")?;
     tracker.summary.print(started.elapsed());
     Ok(())
-}
-
-/// The bookkeeping done for the items that are not results: the summary's
-/// counts and the progress bar.
-struct Tracker {
-    summary: Summary,
-    progress: Progress,
-}
-
-impl Tracker {
-    /// Counts one item (results are the caller's to count).
-    fn track<R>(&mut self, item: &Item<R>) {
-        match item {
-            Item::Start { file, format } => {
-                self.summary.file_start(*format);
-                self.progress.file_start(file);
-            }
-            Item::Quarantined(q) => self.summary.quarantined(q),
-            Item::End => {
-                self.summary.file_done();
-                self.progress.file_done();
-            }
-            Item::Problem(p) => {
-                self.summary.problem(p);
-                self.progress.file_done();
-            }
-            Item::Done(_) => {}
-        }
-    }
 }

@@ -22,7 +22,7 @@ use crate::locale::Lang;
 use crate::output::{self, OutputFormat};
 use crate::progress::Progress;
 use crate::rules::{self, RuleOptions};
-use crate::summary::Summary;
+use crate::summary::{Summary, Tracker};
 
 /// Flags of `gsoc detect`.
 #[derive(clap::Args, Debug)]
@@ -168,13 +168,17 @@ pub fn run(args: Args, data_dir: &Path, lang: Lang) -> Result<()> {
     let engine = &detector.engine;
     let mut printer = Printer {
         writer: open_writer(&args, lang)?,
-        summary: Summary::new(lang, engine.rule_count(), engine.rejects().len())
-            .with_indicators(detector.matcher.len()),
-        progress: Progress::new(inputs.len(), args.input.no_progress),
+        tracker: Tracker {
+            summary: Summary::new(lang, engine.rule_count(), engine.rejects().len())
+                .with_indicators(detector.matcher.len()),
+            progress: Progress::new(inputs.len(), args.input.no_progress),
+        },
         only: args.only,
         quarantine: open_quarantine(args.quarantine.as_deref())?,
     };
-    problems.iter().for_each(|p| printer.summary.problem(p));
+    problems
+        .iter()
+        .for_each(|p| printer.tracker.summary.problem(p));
     let options = ChainOptions {
         beacons: args.beacons,
         triage: triage.then_some((policy, lang)),
@@ -184,7 +188,7 @@ pub fn run(args: Args, data_dir: &Path, lang: Lang) -> Result<()> {
         from: args.from,
         to: args.to,
         flows: chain.wants_flows(),
-        triage,
+        triage: chain.triages(),
     };
     pipeline::run_until_error(
         &inputs,
@@ -211,11 +215,11 @@ pub fn run(args: Args, data_dir: &Path, lang: Lang) -> Result<()> {
             }
         }
     }
-    printer.progress.finish();
+    printer.tracker.progress.finish();
     let overflow = chain.finish(&mut printer).context("cannot write output")?;
     printer.finish().context("cannot write output")?;
     report_overflow(overflow);
-    printer.summary.print(started.elapsed());
+    printer.tracker.summary.print(started.elapsed());
     // Freeing a million indicators takes a tenth of a second, and the
     // process ends here: let the OS take the memory back at once.
     std::mem::forget(detector);
@@ -280,8 +284,7 @@ fn open_writer(args: &Args, lang: Lang) -> Result<Box<dyn output::DetectionWrite
 /// unreadable inputs to the quarantine file, counts to the progress bar.
 struct Printer {
     writer: Box<dyn output::DetectionWriter>,
-    summary: Summary,
-    progress: Progress,
+    tracker: Tracker,
     only: Option<Verdict>,
     quarantine: Option<BufWriter<File>>,
 }
@@ -290,7 +293,7 @@ impl Sink for Printer {
     type Error = anyhow::Error;
 
     fn alert(&mut self, d: &Detection) -> Result<()> {
-        self.summary.detection(d);
+        self.tracker.summary.detection(d);
         let verdict = d.assessment.as_ref().map(|a| a.verdict);
         if self.only.is_none_or(|only| verdict == Some(only)) {
             self.writer.write(d)?;
@@ -299,7 +302,7 @@ impl Sink for Printer {
     }
 
     fn quarantined(&mut self, q: &Quarantined) -> Result<()> {
-        self.summary.quarantined(q);
+        self.tracker.quarantined(q);
         if let Some(file) = self.quarantine.as_mut() {
             let line = serde_json::json!({
                 "file": &*q.file, "record": q.record, "format": q.format, "reason": q.reason, "original": q.original,
@@ -310,8 +313,7 @@ impl Sink for Printer {
     }
 
     fn problem(&mut self, p: &Problem) -> Result<()> {
-        self.summary.problem(p);
-        self.progress.file_done();
+        self.tracker.problem(p);
         if let Some(file) = self.quarantine.as_mut() {
             let line = serde_json::json!({"file": &*p.file, "record": null, "reason": p.message});
             write_line(file, &line)?;
@@ -320,20 +322,18 @@ impl Sink for Printer {
     }
 
     fn events(&mut self, events: u64, out_of_range: u64) -> Result<()> {
-        self.progress.add_events(events);
-        self.summary.events(events, out_of_range);
+        self.tracker.progress.add_events(events);
+        self.tracker.summary.events(events, out_of_range);
         Ok(())
     }
 
     fn input_start(&mut self, file: &str, format: gsoc_event::Format) -> Result<()> {
-        self.summary.file_start(format);
-        self.progress.file_start(file);
+        self.tracker.input_start(file, format);
         Ok(())
     }
 
     fn input_end(&mut self) -> Result<()> {
-        self.summary.file_done();
-        self.progress.file_done();
+        self.tracker.input_end();
         Ok(())
     }
 }
